@@ -1,0 +1,92 @@
+/* answer.c - outcome to HTTP status and answer body; the only such mapping. */
+#include "ih_config.h"
+
+#include <string.h>
+
+#include "answer.h"
+#include "ih_error.h"
+
+static const struct {
+	const char *name;
+	int status;
+} outcomes[OUTCOME__COUNT] = {
+	[OUTCOME_STORED] = { "stored", 200 },
+	[OUTCOME_PARTIAL] = { "stored_partial", 200 },
+	[OUTCOME_ALL_REJECTED] = { "images_rejected", 200 },
+	[OUTCOME_RECORDED] = { "recorded", 200 },
+	[OUTCOME_DUPLICATE] = { "duplicate", 200 },
+	[OUTCOME_BAD_REQUEST] = { "bad_request", 400 },
+	[OUTCOME_UNAUTHORIZED] = { "unauthorized", 401 },
+	[OUTCOME_METHOD] = { "method_not_allowed", 405 },
+	[OUTCOME_TOO_LARGE] = { "too_large", 413 },
+	/* Nobody reads this answer; 400 keeps the log honest about what happened. */
+	[OUTCOME_CLIENT_GONE] = { "client_gone", 400 },
+	[OUTCOME_STORAGE_ERROR] = { "storage_error", 503 },
+	/* A missing token or unusable path is the operator's to fix; 503 makes the platform retry. */
+	[OUTCOME_MISCONFIGURED] = { "misconfigured", 503 },
+};
+
+const char *answer_outcome_name(enum outcome o)
+{
+	if ((unsigned)o >= OUTCOME__COUNT)
+		return "unknown";
+	return outcomes[o].name;
+}
+
+int answer_status(enum outcome o)
+{
+	if ((unsigned)o >= OUTCOME__COUNT)
+		return 500;
+	return outcomes[o].status;
+}
+
+const char *answer_reason(int status)
+{
+	switch (status) {
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 405:
+		return "Method Not Allowed";
+	case 413:
+		return "Payload Too Large";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Internal Server Error";
+	}
+}
+
+static int add_string(struct buf *out, const char *key, const char *value)
+{
+	int rc = buf_printf(out, ",\"%s\":", key);
+	if (rc == IH_OK)
+		rc = buf_json_string(out, value, strlen(value), 1024);
+	return rc;
+}
+
+int answer_body(const struct answer_info *info, struct buf *out)
+{
+	int status = answer_status(info->outcome);
+	int ok = status == 200;
+	int rc = buf_printf(out, "{\"ok\":%s,\"outcome\":\"%s\"", ok ? "true" : "false",
+			    answer_outcome_name(info->outcome));
+	if (rc == IH_OK && info->id != NULL)
+		rc = add_string(out, "id", info->id);
+	if (rc == IH_OK && ok)
+		rc = buf_printf(out, ",\"images_stored\":%u,\"images_rejected\":%u,\"duplicate\":%s",
+				info->images_stored, info->images_rejected,
+				info->outcome == OUTCOME_DUPLICATE ? "true" : "false");
+	if (rc == IH_OK && info->dir != NULL)
+		rc = add_string(out, "dir", info->dir);
+	if (rc == IH_OK && info->rejected != NULL)
+		rc = add_string(out, "rejected", info->rejected);
+	if (rc == IH_OK && info->error != NULL)
+		rc = add_string(out, "error", info->error);
+	if (rc == IH_OK)
+		rc = buf_puts(out, "}\n");
+	return rc;
+}

@@ -1,0 +1,163 @@
+/* auth.c - the shared-secret check and redaction of the secret from what we write. */
+#include "ih_config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "buf.h"
+#include "digest.h"
+#include "ih_error.h"
+
+#define AUTH_MAX_TOKEN 512
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decodes s[0..n) into out (outsz bytes with the NUL); returns the length or -1. */
+static long url_decode(const char *s, size_t n, char *out, size_t outsz)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		int c = (unsigned char)s[i];
+		if (c == '%') {
+			if (i + 2 >= n)
+				return -1;
+			int hi = hexval(s[i + 1]);
+			int lo = hexval(s[i + 2]);
+			if (hi < 0 || lo < 0)
+				return -1;
+			c = hi * 16 + lo;
+			i += 2;
+		} else if (c == '+') {
+			c = ' ';
+		}
+		if (o + 1 >= outsz)
+			return -1;
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return (long)o;
+}
+
+/* Finds the value of `token` in a query string; returns 1 and its span, or 0. */
+static int query_token(const char *query, const char **val, size_t *len)
+{
+	const char *p = query;
+	while (p != NULL && *p != '\0') {
+		const char *end = strchr(p, '&');
+		size_t seg = end ? (size_t)(end - p) : strlen(p);
+		if (seg >= 6 && memcmp(p, "token=", 6) == 0) {
+			*val = p + 6;
+			*len = seg - 6;
+			return 1;
+		}
+		p = end ? end + 1 : NULL;
+	}
+	return 0;
+}
+
+/* Compares a candidate with every token through their SHA-256, so time does not depend on where they differ. */
+static int matches_any(const struct settings *s, const char *cand, size_t len)
+{
+	unsigned char want[DIGEST_LEN], got[DIGEST_LEN];
+	int ok = 0;
+	digest_sha256(cand, len, got);
+	for (int i = 0; i < s->n_tokens; i++) {
+		digest_sha256(s->tokens[i], strlen(s->tokens[i]), want);
+		ok |= digest_equal(want, got, sizeof want);
+	}
+	return ok;
+}
+
+enum auth_result auth_check(const struct settings *s, const char *query, const char *path_info)
+{
+	char cand[AUTH_MAX_TOKEN];
+	const char *val;
+	size_t len;
+
+	if (s->n_tokens == 0)
+		return s->allow_open ? AUTH_OPEN : AUTH_UNCONFIGURED;
+	if (query != NULL && query_token(query, &val, &len)) {
+		long n = url_decode(val, len, cand, sizeof cand);
+		if (n > 0 && matches_any(s, cand, (size_t)n))
+			return AUTH_OK;
+	}
+	if (path_info != NULL) {
+		const char *last = strrchr(path_info, '/');
+		last = last ? last + 1 : path_info;
+		long n = url_decode(last, strlen(last), cand, sizeof cand);
+		if (n > 0 && matches_any(s, cand, (size_t)n))
+			return AUTH_OK;
+	}
+	return AUTH_DENIED;
+}
+
+static const char REDACTED[] = "REDACTED";
+
+/* Finds the first secret at or after text[from]: a configured token or "token=". */
+static const char *next_secret(const struct settings *s, const char *text, size_t len,
+			       size_t from, size_t *match_len, int *is_param)
+{
+	const char *best = memmem(text + from, len - from, "token=", 6);
+	*match_len = 6;
+	*is_param = best != NULL;
+	for (int i = 0; i < s->n_tokens; i++) {
+		size_t n = strlen(s->tokens[i]);
+		if (n == 0)
+			continue;
+		const char *hit = memmem(text + from, len - from, s->tokens[i], n);
+		if (hit != NULL && (best == NULL || hit < best || (hit == best && !*is_param &&
+								   n > *match_len))) {
+			best = hit;
+			*match_len = n;
+			*is_param = 0;
+		}
+	}
+	return best;
+}
+
+char *auth_redact(const struct settings *s, const char *text, size_t len, size_t *out_len)
+{
+	struct buf out = { 0 };
+	size_t i = 0;
+	if (buf_reserve(&out, len) != IH_OK)
+		return NULL;
+	while (i < len) {
+		size_t mlen;
+		int is_param;
+		const char *hit = next_secret(s, text, len, i, &mlen, &is_param);
+		size_t at = hit ? (size_t)(hit - text) : len;
+		if (buf_append(&out, text + i, at - i) != IH_OK)
+			goto fail;
+		if (hit == NULL)
+			break;
+		if (is_param) {
+			/* A token= value is redacted even when it is not (or no longer) configured. */
+			size_t j = at + 6;
+			while (j < len && strchr("&\"# \\\n\r\t", text[j]) == NULL)
+				j++;
+			if (buf_puts(&out, "token=") != IH_OK ||
+			    (j > at + 6 && buf_puts(&out, REDACTED) != IH_OK))
+				goto fail;
+			i = j;
+		} else {
+			if (buf_puts(&out, REDACTED) != IH_OK)
+				goto fail;
+			i = at + mlen;
+		}
+	}
+	*out_len = out.len;
+	return out.data;
+fail:
+	buf_free(&out);
+	return NULL;
+}

@@ -1,0 +1,19 @@
+/* digest.h - SHA-256 and constant-time comparison; libcrypto is included by digest.c alone. */
+#ifndef IH_DIGEST_H
+#define IH_DIGEST_H
+
+#include <stddef.h>
+
+#define DIGEST_LEN 32
+#define DIGEST_HEX_LEN 65   /* 64 hex digits and the NUL */
+
+/* Writes the SHA-256 of data[0..len) to out. Pure. */
+void digest_sha256(const void *data, size_t len, unsigned char out[DIGEST_LEN]);
+
+/* Writes the SHA-256 of data[0..len) as lowercase hex with a NUL to hex. Pure. */
+void digest_sha256_hex(const void *data, size_t len, char hex[DIGEST_HEX_LEN]);
+
+/* 1 when a and b (n bytes each) are equal; the time taken does not depend on where they differ. */
+int digest_equal(const void *a, const void *b, size_t n);
+
+#endif

@@ -1,0 +1,452 @@
+/* handler.c - one callback: check, read, parse, decode, store, log, answer. */
+#include "ih_config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "base64.h"
+#include "digest.h"
+#include "handler.h"
+#include "ih_error.h"
+#include "image.h"
+#include "payload.h"
+
+/* Everything one request accumulates on its way to the answer and the log line. */
+struct job_state {
+	struct logline_fields log;
+	struct answer_info ans;
+	struct buf rejected;      /* "index: why; ..." */
+	char kept[160];
+	char error[256];
+};
+
+int handler_init(struct handler *h, const struct settings *s)
+{
+	memset(h, 0, sizeof *h);
+	h->settings = s;
+	h->log.fd = -1;
+	h->store_err = store_open(s->output_dir, &h->store);
+	if (h->store_err == IH_ERR_NOMEM)
+		return IH_ERR_NOMEM;
+	int rc = logfile_open(&h->log, s->log_path);
+	return rc == IH_ERR_NOMEM ? rc : IH_OK;
+}
+
+void handler_fini(struct handler *h)
+{
+	store_close(h->store);
+	logfile_close(&h->log);
+	buf_free(&h->body);
+}
+
+static long elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (long)((t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000);
+}
+
+static void set_error(struct job_state *js, const char *what, int err)
+{
+	if (what != NULL)
+		snprintf(js->error, sizeof js->error, "%s: %s", what, ih_strerror(err));
+	else
+		snprintf(js->error, sizeof js->error, "%s", ih_strerror(err));
+}
+
+/* Reads the body into h->body within the limit. */
+static int read_body(struct handler *h, const struct req_meta *m, body_reader_fn read,
+		     void *ctx)
+{
+	uint64_t limit = h->settings->max_body;
+	buf_reset(&h->body);
+	if (m->content_length > 0 && (uint64_t)m->content_length > limit)
+		return IH_ERR_TOO_LARGE;
+	size_t want = m->content_length >= 0 ? (size_t)m->content_length : (size_t)limit + 1;
+	if (m->content_length >= 0) {
+		int rc = buf_reserve(&h->body, want);
+		if (rc != IH_OK)
+			return rc;
+	}
+	while (h->body.len < want) {
+		size_t chunk = want - h->body.len;
+		if (chunk > 1 << 20)
+			chunk = 1 << 20;
+		int rc = buf_reserve(&h->body, chunk);
+		if (rc != IH_OK)
+			return rc;
+		size_t got = 0;
+		rc = read(ctx, h->body.data + h->body.len, chunk, &got);
+		if (rc != IH_OK)
+			return IH_ERR_CLIENT_GONE;
+		if (got == 0)
+			break;
+		h->body.len += got;
+		h->body.data[h->body.len] = '\0';
+	}
+	if (m->content_length >= 0 && h->body.len < want)
+		return IH_ERR_CLIENT_GONE;
+	if (h->body.len > limit)
+		return IH_ERR_TOO_LARGE;
+	return IH_OK;
+}
+
+/* Keeps a body we could not understand, redacted of the secret, and notes where. */
+static int keep_body(struct handler *h, struct job_state *js, time_t now)
+{
+	size_t n;
+	char *red = auth_redact(h->settings, h->body.data ? h->body.data : "", h->body.len, &n);
+	if (red == NULL)
+		return IH_ERR_NOMEM;
+	int rc = store_keep_rejected(h->store, now, "body", red, n, js->kept, sizeof js->kept);
+	free(red);
+	if (rc == IH_OK)
+		js->log.kept = js->kept;
+	return rc;
+}
+
+static void status_lower(const char *status, char *out, size_t outsz)
+{
+	char safe[160];
+	store_safe_name(status, safe, sizeof safe);
+	size_t i = 0;
+	for (; safe[i] != '\0' && i + 1 < outsz && i < 32; i++)
+		out[i] = (safe[i] >= 'A' && safe[i] <= 'Z') ? (char)(safe[i] - 'A' + 'a') : safe[i];
+	out[i] = '\0';
+}
+
+/* Per-image strings the record borrows until it is rendered. */
+struct image_names {
+	char file[96];
+	char sha[DIGEST_HEX_LEN];
+	char keywords[256];
+	char why[128];
+};
+
+/* Decodes, validates and durably writes image i; a bad image is kept raw, never dropped. */
+static int store_image(struct handler *h, struct store_job *job, struct payload *p, size_t i,
+		       const char *prefix, unsigned n, struct payload_stored *st,
+		       struct image_names *nm, struct job_state *js)
+{
+	const struct payload_image *img = payload_image(p, i);
+	memset(st, 0, sizeof *st);
+	if (img->kind == PAYLOAD_URL) {
+		js->log.images_remote++;
+		return IH_OK;
+	}
+	unsigned char *data = malloc(b64_decoded_max(img->len) + 1);
+	if (data == NULL)
+		return IH_ERR_NOMEM;
+	size_t len = 0;
+	int rc = b64_decode(img->text, img->len, data, &len);
+	const void *bytes = data;
+	unsigned char *with_text = NULL;
+	struct image_info info;
+	memset(&info, 0, sizeof info);
+	int bad = rc;
+	const char *ext = "b64";
+	if (bad != IH_OK) {
+		/* Undecodable: keep the text as sent. */
+		bytes = img->text;
+		len = img->len;
+	} else {
+		bad = image_check(data, len, &h->settings->image, &info);
+		ext = bad == IH_OK ? image_format_ext(info.format) : "bin";
+	}
+	if (bad != IH_OK) {
+		snprintf(nm->file, sizeof nm->file, "%s%u.rejected.%s", prefix, n, ext);
+		snprintf(nm->why, sizeof nm->why, "%s", ih_strerror(bad));
+		st->error = nm->why;
+		js->log.images_rejected++;
+		if (js->rejected.len > 0)
+			buf_puts(&js->rejected, "; ");
+		buf_printf(&js->rejected, "%s: %s", img->where, nm->why);
+	} else {
+		const char *infotext = payload_infotext(p, img->infotext);
+		/* A1111's "PNG Info" reads the parameters chunk: add it only where it is missing. */
+		if (h->settings->add_infotext && info.format == IMAGE_PNG && !info.has_parameters &&
+		    infotext != NULL &&
+		    image_png_add_text(data, len, "parameters", infotext, &with_text, &len) == IH_OK) {
+			bytes = with_text;
+			st->added_infotext = 1;
+		}
+		snprintf(nm->file, sizeof nm->file, "%s%u.%s", prefix, n, ext);
+		st->format = info.format == IMAGE_JPEG ? "jpeg" : ext;
+		st->width = info.width;
+		st->height = info.height;
+		size_t o = 0;
+		nm->keywords[0] = '\0';
+		for (int k = 0; k < info.n_keywords; k++)
+			o += (size_t)snprintf(nm->keywords + o, sizeof nm->keywords - o, "%s%s",
+					      k ? "," : "", info.keywords[k]);
+		if (st->added_infotext && o + 12 < sizeof nm->keywords)
+			snprintf(nm->keywords + o, sizeof nm->keywords - o, "%sparameters",
+				 o ? "," : "");
+		if (nm->keywords[0] != '\0')
+			st->keywords = nm->keywords;
+		js->log.images_stored++;
+	}
+	st->file = nm->file;
+	st->bytes = len;
+	digest_sha256_hex(bytes, len, nm->sha);
+	st->sha256 = nm->sha;
+	rc = store_job_write(job, nm->file, bytes, len);
+	free(with_text);
+	free(data);
+	if (rc == IH_OK)
+		payload_release_image(p, i);
+	return rc;
+}
+
+static void iso_time(const struct timespec *ts, char *out, size_t outsz)
+{
+	struct tm tm;
+	time_t s = ts->tv_sec;
+	if (gmtime_r(&s, &tm) == NULL)
+		memset(&tm, 0, sizeof tm);
+	size_t n = strftime(out, outsz, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, outsz - n, ".%03ldZ", ts->tv_nsec / 1000000L);
+}
+
+/* Stores a parsed callback under its job folder; sets the outcome. */
+static int store_job(struct handler *h, struct payload *p, struct job_state *js,
+		     struct store_job **jobp)
+{
+	char name[160], record[200], status[40];
+	const char *id = payload_id(p);
+	store_safe_name(id, name, sizeof name);
+	int rc = store_job_begin(h->store, name, js->log.when.tv_sec, jobp);
+	if (rc != IH_OK)
+		return rc;
+	struct store_job *job = *jobp;
+	js->ans.dir = js->log.dir = store_job_dir(job);
+	status_lower(payload_status(p), status, sizeof status);
+	snprintf(record, sizeof record, "delivery-%s.json", status);
+	rc = store_job_exists(job, record);
+	if (rc < 0)
+		return rc;
+	if (rc == 1) {
+		/* Stored before: a retry or a concurrent duplicate. Nothing new is written. */
+		char *text;
+		size_t len;
+		js->ans.outcome = OUTCOME_DUPLICATE;
+		if (store_job_read(job, record, &text, &len) == IH_OK) {
+			payload_record_summary(text, len, &js->log.images_stored,
+					       &js->log.images_rejected);
+			free(text);
+		}
+		return IH_OK;
+	}
+
+	size_t count = payload_image_count(p);
+	struct payload_stored *stored = calloc(count ? count : 1, sizeof *stored);
+	struct image_names *names = calloc(count ? count : 1, sizeof *names);
+	struct buf rec = { 0 };
+	if (stored == NULL || names == NULL) {
+		rc = IH_ERR_NOMEM;
+		goto out;
+	}
+	/* Output images are 0.png, 1.png...; input images input-0.png...; other statuses prefix theirs. */
+	char out_prefix[48], in_prefix[48];
+	if (strcmp(payload_status(p), "COMPLETED") == 0)
+		out_prefix[0] = '\0';
+	else
+		snprintf(out_prefix, sizeof out_prefix, "%s-", status);
+	snprintf(in_prefix, sizeof in_prefix, "input-");
+	unsigned n_out = 0, n_in = 0;
+	for (size_t i = 0; i < count; i++) {
+		const struct payload_image *img = payload_image(p, i);
+		int input = img->role == PAYLOAD_INPUT;
+		rc = store_image(h, job, p, i, input ? in_prefix : out_prefix,
+				 input ? n_in++ : n_out++, &stored[i], &names[i], js);
+		if (rc != IH_OK)
+			goto out;
+	}
+	if (js->log.images_rejected > 0)
+		js->ans.outcome = js->log.images_stored > 0 ? OUTCOME_PARTIAL : OUTCOME_ALL_REJECTED;
+	else if (js->log.images_stored > 0)
+		js->ans.outcome = OUTCOME_STORED;
+	else
+		js->ans.outcome = OUTCOME_RECORDED;
+
+	char received[40], body_sha[DIGEST_HEX_LEN];
+	iso_time(&js->log.when, received, sizeof received);
+	digest_sha256_hex(h->body.data, h->body.len, body_sha);
+	const char *hook = payload_webhook(p);
+	size_t hook_len = 0;
+	char *hook_red = hook ? auth_redact(h->settings, hook, strlen(hook), &hook_len) : NULL;
+	struct payload_record_meta meta = {
+		.received = received,
+		.remote = js->log.remote,
+		.outcome = answer_outcome_name(js->ans.outcome),
+		.webhook_redacted = hook_red,
+		.bytes = h->body.len,
+		.body_sha256 = body_sha,
+	};
+	if (hook != NULL && hook_red == NULL)
+		rc = IH_ERR_NOMEM;
+	if (rc == IH_OK)
+		rc = payload_render_record(p, stored, &meta, &rec);
+	free(hook_red);
+	/* Images first, then the history record, then job.json: the record is the commit point. */
+	if (rc == IH_OK)
+		rc = store_job_write(job, record, rec.data, rec.len);
+	if (rc == IH_OK)
+		rc = store_job_write(job, "job.json", rec.data, rec.len);
+	if (rc == IH_OK)
+		rc = store_job_commit(job);
+out:
+	buf_free(&rec);
+	free(stored);
+	free(names);
+	return rc;
+}
+
+/* Parses and stores the body; returns the outcome. */
+static enum outcome process(struct handler *h, struct job_state *js, struct payload **pp,
+			    struct store_job **jobp)
+{
+	const char *why = NULL;
+	struct payload_limits lim = { h->settings->max_depth, h->settings->max_images };
+	int rc = payload_parse(h->body.data ? h->body.data : "", h->body.len, &lim, pp, &why);
+	if (rc == IH_ERR_NOMEM) {
+		set_error(js, NULL, rc);
+		return OUTCOME_STORAGE_ERROR;
+	}
+	if (rc != IH_OK) {
+		if (why != NULL)
+			snprintf(js->error, sizeof js->error, "%s: %s", ih_strerror(rc), why);
+		else
+			set_error(js, NULL, rc);
+		int krc = keep_body(h, js, js->log.when.tv_sec);
+		if (krc != IH_OK) {
+			/* Cannot keep it: ask for the delivery again rather than lose it. */
+			set_error(js, "keeping the rejected body", krc);
+			return OUTCOME_STORAGE_ERROR;
+		}
+		return OUTCOME_BAD_REQUEST;
+	}
+	struct payload *p = *pp;
+	js->ans.id = js->log.id = payload_id(p);
+	js->log.status = payload_status(p);
+	js->log.worker_id = payload_worker_id(p);
+	js->log.has_delay = payload_delay_ms(p, &js->log.delay_ms);
+	js->log.has_exec = payload_exec_ms(p, &js->log.exec_ms);
+	if (payload_error_text(p) != NULL)
+		snprintf(js->error, sizeof js->error, "%s", payload_error_text(p));
+	else if (payload_output_missing(p))
+		snprintf(js->error, sizeof js->error, "COMPLETED without output: result lost upstream");
+	rc = store_job(h, p, js, jobp);
+	if (rc != IH_OK) {
+		set_error(js, "storing the job", rc);
+		return OUTCOME_STORAGE_ERROR;
+	}
+	return js->ans.outcome;
+}
+
+void handler_handle(struct handler *h, const struct req_meta *m, body_reader_fn read,
+		    void *read_ctx, struct reply *r)
+{
+	struct timespec t0;
+	struct job_state js;
+	struct payload *p = NULL;
+	struct store_job *job = NULL;
+	enum outcome oc;
+
+	memset(&js, 0, sizeof js);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	clock_gettime(CLOCK_REALTIME, &js.log.when);
+	js.log.remote = m->remote_addr;
+
+	if (m->method == NULL || strcmp(m->method, "POST") != 0) {
+		oc = OUTCOME_METHOD;
+		snprintf(js.error, sizeof js.error, "method %.20s", m->method ? m->method : "(none)");
+		goto answer;
+	}
+	if (h->settings->problems != NULL) {
+		oc = OUTCOME_MISCONFIGURED;
+		snprintf(js.error, sizeof js.error, "%s", h->settings->problems);
+		goto answer;
+	}
+	enum auth_result ar = auth_check(h->settings, m->query, m->path_info);
+	if (ar == AUTH_DENIED) {
+		oc = OUTCOME_UNAUTHORIZED;
+		set_error(&js, NULL, IH_ERR_UNAUTHORIZED);
+		goto answer;
+	}
+	if (ar == AUTH_UNCONFIGURED) {
+		oc = OUTCOME_MISCONFIGURED;
+		set_error(&js, NULL, IH_ERR_NO_TOKEN);
+		goto answer;
+	}
+	if (h->store == NULL) {
+		/* The operator may have fixed the folder since: try again. */
+		h->store_err = store_open(h->settings->output_dir, &h->store);
+		if (h->store == NULL) {
+			oc = OUTCOME_STORAGE_ERROR;
+			set_error(&js, "opening the output folder", h->store_err);
+			goto answer;
+		}
+	}
+	int rc = read_body(h, m, read, read_ctx);
+	js.log.bytes = h->body.len;
+	if (m->content_length > 0 && rc == IH_ERR_TOO_LARGE)
+		js.log.bytes = (uint64_t)m->content_length;
+	if (rc != IH_OK) {
+		oc = rc == IH_ERR_TOO_LARGE ? OUTCOME_TOO_LARGE :
+		     rc == IH_ERR_CLIENT_GONE ? OUTCOME_CLIENT_GONE : OUTCOME_STORAGE_ERROR;
+		set_error(&js, NULL, rc);
+		goto answer;
+	}
+	oc = process(h, &js, &p, &job);
+
+answer:
+	js.ans.outcome = oc;
+	js.ans.images_stored = js.log.images_stored;
+	js.ans.images_rejected = js.log.images_rejected;
+	js.ans.rejected = js.rejected.len ? js.rejected.data : NULL;
+	js.log.outcome = oc;
+	js.log.http = answer_status(oc);
+	js.log.ms = elapsed_ms(&t0);
+	if (js.error[0] != '\0')
+		js.log.error = js.error;
+
+	struct buf line = { 0 };
+	int lrc = logline_format(&js.log, &line);
+	if (lrc == IH_OK)
+		lrc = logfile_write(&h->log, line.data, line.len);
+	if (lrc != IH_OK) {
+		/* 200 promises the log line is on disk too; without it, ask for a retry. */
+		if (js.log.http == 200) {
+			oc = js.ans.outcome = OUTCOME_STORAGE_ERROR;
+			snprintf(js.error, sizeof js.error, "writing the log: %s", ih_strerror(lrc));
+		}
+		/* The web server's error log still gets the line. */
+		fprintf(stderr, "imagehook: log %s: %s; line: %s", h->log.path ? h->log.path : "",
+			ih_strerror(lrc), line.data ? line.data : "\n");
+	}
+	buf_free(&line);
+	if (js.error[0] != '\0')
+		js.ans.error = js.error;
+
+	r->status = answer_status(oc);
+	r->allow_post = oc == OUTCOME_METHOD;
+	r->retry_after = r->status == 503 ? ANSWER_RETRY_AFTER : 0;
+	buf_reset(&r->body);
+	if (answer_body(&js.ans, &r->body) != IH_OK) {
+		buf_reset(&r->body);
+		buf_puts(&r->body, "{\"ok\":false}\n");
+	}
+	/* The lock is held until the log line is written, so duplicates log in order. */
+	store_job_end(job);
+	payload_free(p);
+	buf_free(&js.rejected);
+	/* Do not keep a huge buffer in a long-lived process. */
+	if (h->body.cap > (8u << 20))
+		buf_free(&h->body);
+}

@@ -1,0 +1,61 @@
+/* handler.h - one callback from request to answer: auth, read, parse, store, log. */
+#ifndef IH_HANDLER_H
+#define IH_HANDLER_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "logline.h"
+#include "settings.h"
+#include "store.h"
+
+/* The request's CGI variables, copied (the FastCGI environment dies at the next accept). */
+struct req_meta {
+	const char *method;
+	const char *query;        /* QUERY_STRING, may be NULL */
+	const char *path_info;    /* PATH_INFO, may be NULL */
+	const char *remote_addr;  /* may be NULL */
+	long long content_length; /* -1 when absent */
+};
+
+/*
+ * Reads up to n body bytes into p; *got == 0 means end of input. Returns IH_OK or
+ * an ih_err (a read error counts as the client gone).
+ */
+typedef int (*body_reader_fn)(void *ctx, void *p, size_t n, size_t *got);
+
+/* What the handler works with; borrowed for the handler's lifetime. */
+struct handler {
+	const struct settings *settings;
+	struct store *store;      /* NULL when the output root could not be opened */
+	int store_err;            /* why store is NULL */
+	struct logfile log;
+	struct buf body;          /* reused between requests */
+};
+
+/* The answer to send. */
+struct reply {
+	int status;
+	int retry_after;          /* seconds, 0 for none */
+	int allow_post;           /* send "Allow: POST" */
+	struct buf body;          /* JSON */
+};
+
+/*
+ * Sets up a handler for settings s: opens the output root and the log (failures
+ * are remembered and reported in every answer, not fatal). Returns IH_OK or
+ * IH_ERR_NOMEM; the caller calls handler_fini().
+ */
+int handler_init(struct handler *h, const struct settings *s);
+
+/* Frees what handler_init() and the requests allocated. */
+void handler_fini(struct handler *h);
+
+/*
+ * Handles one request: fills *r (whose body buffer the caller owns and frees) and
+ * writes exactly one log line. Never fails: every problem becomes an answer.
+ */
+void handler_handle(struct handler *h, const struct req_meta *m, body_reader_fn read,
+		    void *read_ctx, struct reply *r);
+
+#endif

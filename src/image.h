@@ -1,0 +1,68 @@
+/* image.h - identify images by their magic bytes and validate their structure. */
+#ifndef IH_IMAGE_H
+#define IH_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum image_format {
+	IMAGE_UNKNOWN = 0,
+	IMAGE_PNG,
+	IMAGE_JPEG,
+	IMAGE_WEBP
+};
+
+/* Limits on what a sender controls inside an image; 0 means the built-in default. */
+struct image_limits {
+	uint32_t max_width;       /* default 16384 */
+	uint32_t max_height;      /* default 16384 */
+	uint64_t max_pixels;      /* default 100000000 */
+	uint32_t max_chunk;       /* longest PNG chunk, default 32 MiB */
+	uint32_t max_text_chunk;  /* longest tEXt/zTXt/iTXt/iCCP chunk, default 1 MiB */
+	uint32_t max_inflated_text; /* zTXt/iTXt/iCCP inflated size, default 8 MiB */
+};
+
+#define IMAGE_MAX_KEYWORDS 16
+
+struct image_info {
+	enum image_format format;
+	uint32_t width;
+	uint32_t height;
+	int bit_depth;            /* PNG only; 0 otherwise */
+	int color_type;           /* PNG only; -1 otherwise */
+	int n_keywords;           /* PNG text chunk keywords, in stream order */
+	char keywords[IMAGE_MAX_KEYWORDS][80];
+	int has_parameters;       /* a text chunk with keyword "parameters" exists */
+};
+
+/* Returns the format the first bytes announce, or IMAGE_UNKNOWN. Borrows data. */
+enum image_format image_sniff(const unsigned char *data, size_t len);
+
+/* Returns the static file extension ("png", "jpg", "webp", "bin") for a format. */
+const char *image_format_ext(enum image_format fmt);
+
+/* Returns the static MIME type for a format ("application/octet-stream" if unknown). */
+const char *image_format_mime(enum image_format fmt);
+
+/*
+ * Validates data[0..len) fully: PNG (signature, IHDR via libpng within lim, every
+ * chunk's CRC, chunk lengths, IEND present and last), JPEG (marker structure from
+ * SOI to EOI, SOF dimensions within lim), WebP (RIFF sizes consistent, dimensions
+ * within lim). Fills *info (may be partial on failure). Returns IH_OK or a negative
+ * ih_err (IH_ERR_UNKNOWN_FORMAT, IH_ERR_PNG_*, IH_ERR_IMAGE_TOO_LARGE, IH_ERR_JPEG,
+ * IH_ERR_WEBP, IH_ERR_EMPTY). Borrows everything; lim may be NULL for defaults.
+ */
+int image_check(const unsigned char *data, size_t len, const struct image_limits *lim,
+		struct image_info *info);
+
+/*
+ * Inserts one text chunk (keyword, text) right after IHDR of an already-validated
+ * PNG, without touching any other byte: tEXt (text converted from UTF-8 to
+ * Latin-1) when every character of text is in Latin-1, an uncompressed iTXt
+ * carrying the UTF-8 as is otherwise; invalid UTF-8 gives IH_ERR_LIMIT. On IH_OK *out is a new malloc'd buffer of
+ * *out_len bytes the caller frees. Borrows png, keyword and text (text is UTF-8).
+ */
+int image_png_add_text(const unsigned char *png, size_t len, const char *keyword,
+		       const char *text, unsigned char **out, size_t *out_len);
+
+#endif

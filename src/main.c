@@ -1,0 +1,113 @@
+/* main.c - imagehook's command line: serve (FastCGI or CGI), --check-config, --help. */
+#include "ih_config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handler.h"
+#include "ih_error.h"
+#include "logline.h"
+#include "request.h"
+#include "settings.h"
+#include "store.h"
+
+static void usage(FILE *out)
+{
+	fputs("usage: imagehook              serve callbacks (FastCGI when started by a web\n"
+	      "                              server or spawn-fcgi, one CGI request otherwise)\n"
+	      "       imagehook --check-config  check the configuration and the folders, print\n"
+	      "                              the effective settings (secrets masked)\n"
+	      "       imagehook --version | --help\n"
+	      "\n"
+	      "Configuration (environment, or a file named by IMAGEHOOK_CONFIG with\n"
+	      "NAME = value lines; the environment wins):\n"
+	      "  IMAGEHOOK_OUTPUT_DIR   job folders are stored below it\n"
+	      "                         (default " IH_LOCALSTATEDIR "/lib/imagehook)\n"
+	      "  IMAGEHOOK_LOG          JSON-lines log file\n"
+	      "                         (default " IH_LOCALSTATEDIR "/log/imagehook/imagehook.log)\n"
+	      "  IMAGEHOOK_TOKEN        the secret; several separated by commas (rotation)\n"
+	      "  IMAGEHOOK_TOKEN_FILE   file with one secret per line\n"
+	      "  IMAGEHOOK_ALLOW_OPEN   1 to store without a secret (not recommended)\n"
+	      "  IMAGEHOOK_MAX_BODY     largest body in bytes (k/m/g suffixes; default 64m)\n"
+	      "  IMAGEHOOK_MAX_DEPTH    JSON nesting limit (default 64)\n"
+	      "  IMAGEHOOK_MAX_IMAGES   images per callback (default 256)\n"
+	      "  IMAGEHOOK_MAX_WIDTH, IMAGEHOOK_MAX_HEIGHT, IMAGEHOOK_MAX_PIXELS\n"
+	      "                         image dimension limits (16384, 16384, 100000000)\n"
+	      "  IMAGEHOOK_ADD_INFOTEXT 0 to store A1111 PNGs without adding a missing\n"
+	      "                         parameters text chunk (default 1)\n"
+	      "\n"
+	      "The sender authenticates with ?token=SECRET or a final path segment /SECRET.\n",
+	      out);
+}
+
+/* Checks every setting and that the folders are usable; prints the effective configuration. */
+static int check_config(struct settings *s)
+{
+	struct store *st = NULL;
+	struct logfile lf = { .fd = -1 };
+	int rc = store_open(s->output_dir, &st);
+	store_close(st);
+	int lrc = logfile_open(&lf, s->log_path);
+	logfile_close(&lf);
+	settings_print(s, stdout);
+	int bad = 0;
+	if (s->problems != NULL) {
+		fprintf(stderr, "imagehook: configuration problem: %s\n", s->problems);
+		bad = 1;
+	}
+	if (rc != IH_OK) {
+		fprintf(stderr, "imagehook: output folder %s: %s\n", s->output_dir, ih_strerror(rc));
+		bad = 1;
+	}
+	if (lrc != IH_OK) {
+		fprintf(stderr, "imagehook: log file %s: %s\n", s->log_path, ih_strerror(lrc));
+		bad = 1;
+	}
+	if (!bad)
+		printf("configuration OK\n");
+	return bad ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct settings s;
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
+		printf("%s\n", PACKAGE_STRING);
+		return 0;
+	}
+	if (settings_load(&s) != IH_OK) {
+		fputs("imagehook: out of memory reading the configuration\n", stderr);
+		return 1;
+	}
+	int code;
+	if (argc > 1 && strcmp(argv[1], "--check-config") == 0) {
+		code = check_config(&s);
+	} else if (argc > 1) {
+		fprintf(stderr, "imagehook: unknown argument %s\n", argv[1]);
+		usage(stderr);
+		code = 2;
+	} else {
+		struct handler h;
+		/* Reported once here (the web server's error log); and in every answer's log line. */
+		if (s.problems != NULL)
+			fprintf(stderr, "imagehook: configuration problem, refusing to store: %s\n",
+				s.problems);
+		if (handler_init(&h, &s) != IH_OK) {
+			fputs("imagehook: out of memory\n", stderr);
+			code = 1;
+		} else {
+			if (h.store == NULL)
+				fprintf(stderr, "imagehook: output folder %s: %s\n", s.output_dir,
+					ih_strerror(h.store_err));
+			code = request_serve(&h);
+			handler_fini(&h);
+		}
+	}
+	settings_free(&s);
+	return code;
+}

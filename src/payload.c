@@ -1,0 +1,632 @@
+/* payload.c - parse a callback with json-c into the model; render job.json from it. */
+#include "ih_config.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "ih_error.h"
+#include "payload.h"
+
+/* Where an image reference lives in the tree, so it can be replaced later. */
+struct image_slot {
+	struct payload_image img;
+	json_object *parent;      /* array or object holding the value */
+	size_t index;             /* in an array */
+	char *key;                /* in an object (owned), or NULL */
+	int released;
+};
+
+struct payload {
+	json_object *root;
+	json_object *info;        /* output.info parsed, or NULL */
+	json_object *error_parsed; /* error parsed from a JSON-encoded string, or NULL */
+	char *error_text;
+	const char *id;
+	const char *status;
+	struct image_slot *slots;
+	size_t n_slots;
+	size_t cap_slots;
+	unsigned max_images;
+	int too_many;
+	int output_missing;
+	int first_infotext;       /* A1111 index_of_first_image */
+};
+
+static json_object *get(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+	if (o == NULL || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v))
+		return NULL;
+	return v;
+}
+
+static const char *get_string(json_object *o, const char *key)
+{
+	json_object *v = get(o, key);
+	return v != NULL && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+static int starts_with(const char *s, size_t n, const char *prefix)
+{
+	size_t p = strlen(prefix);
+	return n >= p && memcmp(s, prefix, p) == 0;
+}
+
+static int is_url(const char *s, size_t n)
+{
+	return starts_with(s, n, "https://") || starts_with(s, n, "http://") ||
+	       starts_with(s, n, "s3://");
+}
+
+/* Base64 of the PNG, JPEG and RIFF (WebP) magic bytes. */
+static int looks_like_image_base64(const char *s, size_t n)
+{
+	return n >= 64 && (starts_with(s, n, "iVBORw0KGgo") || starts_with(s, n, "/9j/") ||
+			   starts_with(s, n, "UklGR"));
+}
+
+/* Adds an image reference for the string value v held by parent at index/key. */
+static int add_slot(struct payload *p, enum payload_role role, json_object *v,
+		    json_object *parent, size_t index, const char *key, const char *where,
+		    int infotext)
+{
+	const char *s = json_object_get_string(v);
+	size_t n = (size_t)json_object_get_string_len(v);
+	struct payload_image img = { .role = role, .kind = PAYLOAD_BASE64, .text = s, .len = n,
+				     .infotext = infotext };
+	if (is_url(s, n)) {
+		img.kind = PAYLOAD_URL;
+	} else if (starts_with(s, n, "data:")) {
+		/* A data: URI; the base64 starts after the comma. */
+		const char *comma = memchr(s, ',', n);
+		if (comma == NULL)
+			return IH_OK;
+		img.text = comma + 1;
+		img.len = n - (size_t)(img.text - s);
+	}
+	if (p->n_slots >= p->max_images) {
+		p->too_many = 1;
+		return IH_ERR_TOO_MANY;
+	}
+	if (p->n_slots == p->cap_slots) {
+		size_t cap = p->cap_slots ? p->cap_slots * 2 : 8;
+		struct image_slot *ns = realloc(p->slots, cap * sizeof *ns);
+		if (ns == NULL)
+			return IH_ERR_NOMEM;
+		p->slots = ns;
+		p->cap_slots = cap;
+	}
+	struct image_slot *slot = &p->slots[p->n_slots];
+	memset(slot, 0, sizeof *slot);
+	snprintf(img.where, sizeof img.where, "%s", where);
+	slot->img = img;
+	slot->parent = parent;
+	slot->index = index;
+	if (key != NULL && (slot->key = strdup(key)) == NULL)
+		return IH_ERR_NOMEM;
+	p->n_slots++;
+	return IH_OK;
+}
+
+/* output.images[i]: a string (A1111, SDXL, ashleykleynhans) or an object (ComfyUI >= 5). */
+static int scan_output_images(struct payload *p, json_object *images)
+{
+	char where[96];
+	size_t n = json_object_array_length(images);
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(images, i);
+		int rc = IH_OK;
+		int info = (int)i + p->first_infotext;
+		if (json_object_is_type(e, json_type_string)) {
+			snprintf(where, sizeof where, "output.images[%lu]", (unsigned long)i);
+			rc = add_slot(p, PAYLOAD_OUTPUT, e, images, i, NULL, where, info);
+		} else if (json_object_is_type(e, json_type_object)) {
+			json_object *data = get(e, "data");
+			if (data != NULL && json_object_is_type(data, json_type_string)) {
+				snprintf(where, sizeof where, "output.images[%lu].data", (unsigned long)i);
+				rc = add_slot(p, PAYLOAD_OUTPUT, data, e, 0, "data", where, -1);
+			}
+		}
+		if (rc != IH_OK)
+			return rc;
+	}
+	return IH_OK;
+}
+
+/* Reads A1111's output.info, a JSON string holding infotexts[] and index_of_first_image. */
+static void parse_info(struct payload *p, json_object *output, int max_depth)
+{
+	const char *info = get_string(output, "info");
+	if (info == NULL)
+		return;
+	json_tokener *tok = json_tokener_new_ex(max_depth);
+	if (tok == NULL)
+		return;
+	json_object *o = json_tokener_parse_ex(tok, info, (int)strlen(info));
+	json_tokener_free(tok);
+	if (o == NULL || !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		return;
+	}
+	p->info = o;
+	json_object *first = get(o, "index_of_first_image");
+	if (first != NULL && json_object_is_type(first, json_type_int)) {
+		int64_t v = json_object_get_int64(first);
+		if (v >= 0 && v < 1000)
+			p->first_infotext = (int)v;
+	}
+}
+
+static int scan_output(struct payload *p, json_object *output, int max_depth)
+{
+	int rc = IH_OK;
+	parse_info(p, output, max_depth);
+	json_object *images = get(output, "images");
+	if (images != NULL && json_object_is_type(images, json_type_array))
+		rc = scan_output_images(p, images);
+	if (rc != IH_OK)
+		return rc;
+	/* SDXL repeats images[0] as image_url: store it once. */
+	json_object *url = get(output, "image_url");
+	if (url != NULL && json_object_is_type(url, json_type_string)) {
+		const char *u = json_object_get_string(url);
+		json_object *first = images ? json_object_array_get_idx(images, 0) : NULL;
+		const char *f = first && json_object_is_type(first, json_type_string)
+					? json_object_get_string(first) : NULL;
+		if (f == NULL || strcmp(f, u) != 0)
+			rc = add_slot(p, PAYLOAD_OUTPUT, url, output, 0, "image_url",
+				      "output.image_url", -1);
+	}
+	/* ComfyUI < 5 and blib-la: {status: "success", message: <base64 or URL>}. */
+	const char *status = get_string(output, "status");
+	json_object *msg = get(output, "message");
+	if (rc == IH_OK && status != NULL && strcmp(status, "success") == 0 && msg != NULL &&
+	    json_object_is_type(msg, json_type_string)) {
+		const char *m = json_object_get_string(msg);
+		size_t n = (size_t)json_object_get_string_len(msg);
+		if (is_url(m, n) || starts_with(m, n, "data:") || looks_like_image_base64(m, n))
+			rc = add_slot(p, PAYLOAD_OUTPUT, msg, output, 0, "message", "output.message", -1);
+	}
+	return rc;
+}
+
+/* Finds base64 images anywhere in input (img2img init images, masks, ControlNet inputs). */
+static int scan_input(struct payload *p, json_object *o, char *path, size_t plen, int depth)
+{
+	if (depth > 64)
+		return IH_OK;
+	size_t base = strlen(path);
+	int rc = IH_OK;
+	if (json_object_is_type(o, json_type_object)) {
+		json_object_object_foreach(o, key, v) {
+			snprintf(path + base, plen - base, ".%s", key);
+			if (json_object_is_type(v, json_type_string)) {
+				const char *s = json_object_get_string(v);
+				size_t n = (size_t)json_object_get_string_len(v);
+				if (looks_like_image_base64(s, n) ||
+				    (starts_with(s, n, "data:image/") && n >= 64))
+					rc = add_slot(p, PAYLOAD_INPUT, v, o, 0, key, path, -1);
+			} else {
+				rc = scan_input(p, v, path, plen, depth + 1);
+			}
+			path[base] = '\0';
+			if (rc != IH_OK)
+				return rc;
+		}
+	} else if (json_object_is_type(o, json_type_array)) {
+		size_t n = json_object_array_length(o);
+		for (size_t i = 0; i < n; i++) {
+			json_object *v = json_object_array_get_idx(o, i);
+			snprintf(path + base, plen - base, "[%lu]", (unsigned long)i);
+			if (json_object_is_type(v, json_type_string)) {
+				const char *s = json_object_get_string(v);
+				size_t sn = (size_t)json_object_get_string_len(v);
+				if (looks_like_image_base64(s, sn) ||
+				    (starts_with(s, sn, "data:image/") && sn >= 64))
+					rc = add_slot(p, PAYLOAD_INPUT, v, o, i, NULL, path, -1);
+			} else {
+				rc = scan_input(p, v, path, plen, depth + 1);
+			}
+			path[base] = '\0';
+			if (rc != IH_OK)
+				return rc;
+		}
+	}
+	return rc;
+}
+
+/* Builds a one-line description of the job's failure, if it has one. */
+static int describe_error(struct payload *p, int max_depth)
+{
+	char text[600];
+	text[0] = '\0';
+	json_object *err = get(p->root, "error");
+	json_object *output = get(p->root, "output");
+	if (err != NULL && json_object_is_type(err, json_type_string)) {
+		const char *s = json_object_get_string(err);
+		/* A crashed handler's error is itself JSON: error_type, error_message, ... */
+		json_tokener *tok = json_tokener_new_ex(max_depth);
+		json_object *o = tok ? json_tokener_parse_ex(tok, s, (int)strlen(s)) : NULL;
+		if (tok != NULL)
+			json_tokener_free(tok);
+		if (o != NULL && json_object_is_type(o, json_type_object)) {
+			const char *type = get_string(o, "error_type");
+			const char *msg = get_string(o, "error_message");
+			snprintf(text, sizeof text, "%s%s%s", type ? type : "",
+				 type && msg ? ": " : "", msg ? msg : (type ? "" : s));
+			p->error_parsed = o;
+		} else {
+			json_object_put(o);
+			snprintf(text, sizeof text, "%s", s);
+		}
+	} else if (err != NULL && json_object_is_type(err, json_type_array)) {
+		snprintf(text, sizeof text, "%s", json_object_to_json_string_ext(err, JSON_C_TO_STRING_PLAIN));
+	} else if (err != NULL && json_object_is_type(err, json_type_object)) {
+		snprintf(text, sizeof text, "%s", json_object_to_json_string_ext(err, JSON_C_TO_STRING_PLAIN));
+	} else if (output != NULL && json_object_is_type(output, json_type_object)) {
+		/* Failures reported inside output by the ComfyUI and SDXL workers. */
+		const char *st = get_string(output, "status");
+		json_object *errors = get(output, "errors");
+		json_object *oerr = get(output, "error");
+		if (st != NULL && strcmp(st, "error") == 0) {
+			const char *m = get_string(output, "message");
+			snprintf(text, sizeof text, "output: %s", m ? m : "error");
+		} else if (errors != NULL && json_object_is_type(errors, json_type_array) &&
+			   json_object_array_length(errors) > 0) {
+			snprintf(text, sizeof text, "output.errors: %s",
+				 json_object_to_json_string_ext(errors, JSON_C_TO_STRING_PLAIN));
+		} else if (oerr != NULL) {
+			snprintf(text, sizeof text, "output.error: %s",
+				 json_object_is_type(oerr, json_type_string)
+					 ? json_object_get_string(oerr)
+					 : json_object_to_json_string_ext(oerr, JSON_C_TO_STRING_PLAIN));
+		}
+	}
+	if (text[0] != '\0' && (p->error_text = strdup(text)) == NULL)
+		return IH_ERR_NOMEM;
+	return IH_OK;
+}
+
+int payload_parse(const char *body, size_t len, const struct payload_limits *lim,
+		  struct payload **out, const char **why)
+{
+	*why = NULL;
+	if (len > INT_MAX)
+		return IH_ERR_TOO_LARGE;
+	json_tokener *tok = json_tokener_new_ex(lim->max_depth);
+	if (tok == NULL)
+		return IH_ERR_NOMEM;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	json_object *root = json_tokener_parse_ex(tok, body, (int)len);
+	enum json_tokener_error jerr = json_tokener_get_error(tok);
+	size_t end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (root == NULL || jerr != json_tokener_success) {
+		json_object_put(root);
+		if (jerr == json_tokener_error_depth)
+			return IH_ERR_TOO_DEEP;
+		*why = jerr == json_tokener_continue ? "JSON text ends early"
+						     : json_tokener_error_desc(jerr);
+		return IH_ERR_NOT_JSON;
+	}
+	while (end < len && (body[end] == ' ' || body[end] == '\n' || body[end] == '\r' ||
+			     body[end] == '\t'))
+		end++;
+	if (end != len) {
+		json_object_put(root);
+		*why = "data after the JSON value";
+		return IH_ERR_NOT_JSON;
+	}
+	if (!json_object_is_type(root, json_type_object)) {
+		json_object_put(root);
+		return IH_ERR_NOT_OBJECT;
+	}
+	struct payload *p = calloc(1, sizeof *p);
+	if (p == NULL) {
+		json_object_put(root);
+		return IH_ERR_NOMEM;
+	}
+	p->root = root;
+	p->max_images = lim->max_images;
+	int rc = IH_OK;
+	json_object *id = get(root, "id");
+	if (id == NULL || !json_object_is_type(id, json_type_string) ||
+	    json_object_get_string_len(id) == 0) {
+		rc = IH_ERR_NO_ID;
+		goto fail;
+	}
+	p->id = json_object_get_string(id);
+	if (strlen(p->id) != (size_t)json_object_get_string_len(id)) {
+		*why = "id contains a NUL byte";
+		rc = IH_ERR_NO_ID;
+		goto fail;
+	}
+	p->status = get_string(root, "status");
+	if (p->status == NULL || *p->status == '\0')
+		p->status = "UNKNOWN";
+	json_object *output = get(root, "output");
+	p->output_missing = strcmp(p->status, "COMPLETED") == 0 &&
+			    (output == NULL || json_object_is_type(output, json_type_null));
+	if (output != NULL && json_object_is_type(output, json_type_object))
+		rc = scan_output(p, output, lim->max_depth);
+	json_object *input = get(root, "input");
+	if (rc == IH_OK && input != NULL) {
+		char path[96] = "input";
+		rc = scan_input(p, input, path, sizeof path, 0);
+	}
+	if (rc == IH_OK)
+		rc = describe_error(p, lim->max_depth);
+	if (rc != IH_OK)
+		goto fail;
+	*out = p;
+	return IH_OK;
+fail:
+	payload_free(p);
+	return rc;
+}
+
+void payload_free(struct payload *p)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->n_slots; i++)
+		free(p->slots[i].key);
+	free(p->slots);
+	free(p->error_text);
+	json_object_put(p->error_parsed);
+	json_object_put(p->info);
+	json_object_put(p->root);
+	free(p);
+}
+
+const char *payload_id(const struct payload *p)
+{
+	return p->id;
+}
+
+const char *payload_status(const struct payload *p)
+{
+	return p->status;
+}
+
+const char *payload_worker_id(const struct payload *p)
+{
+	return get_string(p->root, "workerId");
+}
+
+const char *payload_webhook(const struct payload *p)
+{
+	return get_string(p->root, "webhook");
+}
+
+static int get_ms(const struct payload *p, const char *key, int64_t *ms)
+{
+	json_object *v = get(p->root, key);
+	if (v == NULL || !(json_object_is_type(v, json_type_int) ||
+			   json_object_is_type(v, json_type_double)))
+		return 0;
+	*ms = json_object_get_int64(v);
+	return 1;
+}
+
+int payload_delay_ms(const struct payload *p, int64_t *ms)
+{
+	return get_ms(p, "delayTime", ms);
+}
+
+int payload_exec_ms(const struct payload *p, int64_t *ms)
+{
+	return get_ms(p, "executionTime", ms);
+}
+
+const char *payload_error_text(const struct payload *p)
+{
+	return p->error_text;
+}
+
+int payload_output_missing(const struct payload *p)
+{
+	return p->output_missing;
+}
+
+size_t payload_image_count(const struct payload *p)
+{
+	return p->n_slots;
+}
+
+const struct payload_image *payload_image(const struct payload *p, size_t i)
+{
+	return i < p->n_slots ? &p->slots[i].img : NULL;
+}
+
+const char *payload_infotext(const struct payload *p, int index)
+{
+	json_object *texts = get(p->info, "infotexts");
+	if (index < 0 || texts == NULL || !json_object_is_type(texts, json_type_array) ||
+	    (size_t)index >= json_object_array_length(texts))
+		return NULL;
+	json_object *t = json_object_array_get_idx(texts, (size_t)index);
+	return json_object_is_type(t, json_type_string) ? json_object_get_string(t) : NULL;
+}
+
+/* Puts v where slot's value was, freeing the old value (and its base64). */
+static int replace_slot(struct image_slot *slot, json_object *v)
+{
+	int rc;
+	if (slot->key != NULL)
+		rc = json_object_object_add(slot->parent, slot->key, v);
+	else
+		rc = json_object_array_put_idx(slot->parent, slot->index, v);
+	if (rc != 0) {
+		json_object_put(v);
+		return IH_ERR_NOMEM;
+	}
+	slot->img.text = NULL;
+	slot->img.len = 0;
+	return IH_OK;
+}
+
+void payload_release_image(struct payload *p, size_t i)
+{
+	if (i >= p->n_slots || p->slots[i].released || p->slots[i].img.kind == PAYLOAD_URL)
+		return;
+	/* On failure the base64 simply stays until payload_free(). */
+	if (replace_slot(&p->slots[i], json_object_new_null()) == IH_OK)
+		p->slots[i].released = 1;
+}
+
+static int add(json_object *o, const char *key, json_object *v)
+{
+	if (v == NULL)
+		return IH_ERR_NOMEM;
+	if (json_object_object_add(o, key, v) != 0) {
+		json_object_put(v);
+		return IH_ERR_NOMEM;
+	}
+	return IH_OK;
+}
+
+static int add_str(json_object *o, const char *key, const char *s)
+{
+	if (s == NULL)
+		return IH_OK;
+	return add(o, key, json_object_new_string(s));
+}
+
+/* The description of one stored (or rejected) image. */
+static json_object *describe_image(const struct payload_image *img, const struct payload_stored *st)
+{
+	json_object *d = json_object_new_object();
+	if (d == NULL)
+		return NULL;
+	int rc = add_str(d, "where", img->where);
+	if (rc == IH_OK)
+		rc = add_str(d, "role", img->role == PAYLOAD_INPUT ? "input" : "output");
+	if (rc == IH_OK && img->kind == PAYLOAD_URL)
+		rc = add(d, "url", json_object_new_string_len(img->text, (int)img->len));
+	if (rc == IH_OK)
+		rc = add_str(d, "file", st->file);
+	if (rc == IH_OK)
+		rc = add_str(d, "format", st->format);
+	if (rc == IH_OK && st->file != NULL)
+		rc = add(d, "bytes", json_object_new_int64((int64_t)st->bytes));
+	if (rc == IH_OK && st->width > 0) {
+		rc = add(d, "width", json_object_new_int64(st->width));
+		if (rc == IH_OK)
+			rc = add(d, "height", json_object_new_int64(st->height));
+	}
+	if (rc == IH_OK)
+		rc = add_str(d, "sha256", st->sha256);
+	if (rc == IH_OK && st->keywords != NULL)
+		rc = add_str(d, "text_chunks", st->keywords);
+	if (rc == IH_OK && st->file != NULL && st->format != NULL && strcmp(st->format, "png") == 0)
+		rc = add(d, "infotext_added", json_object_new_boolean(st->added_infotext));
+	if (rc == IH_OK)
+		rc = add_str(d, "rejected", st->error);
+	if (rc != IH_OK) {
+		json_object_put(d);
+		return NULL;
+	}
+	return d;
+}
+
+int payload_render_record(struct payload *p, const struct payload_stored *stored,
+			  const struct payload_record_meta *meta, struct buf *out)
+{
+	json_object *list = json_object_new_array();
+	json_object *ih = json_object_new_object();
+	int rc = list && ih ? IH_OK : IH_ERR_NOMEM;
+	for (size_t i = 0; rc == IH_OK && i < p->n_slots; i++) {
+		struct image_slot *slot = &p->slots[i];
+		json_object *d = describe_image(&slot->img, &stored[i]);
+		if (d == NULL) {
+			rc = IH_ERR_NOMEM;
+			break;
+		}
+		/* Base64 in the tree is replaced by a reference to the file written. */
+		if (slot->img.kind == PAYLOAD_BASE64) {
+			json_object *ref = json_object_new_object();
+			rc = ref ? IH_OK : IH_ERR_NOMEM;
+			if (rc == IH_OK)
+				rc = add_str(ref, "file", stored[i].file);
+			if (rc == IH_OK && stored[i].error != NULL)
+				rc = add_str(ref, "rejected", stored[i].error);
+			if (rc == IH_OK)
+				rc = replace_slot(slot, ref);
+			else
+				json_object_put(ref);
+		}
+		if (rc == IH_OK && json_object_array_add(list, d) != 0)
+			rc = IH_ERR_NOMEM;
+		if (rc != IH_OK)
+			json_object_put(d);
+	}
+	if (rc == IH_OK && meta->webhook_redacted != NULL && get(p->root, "webhook") != NULL)
+		rc = add_str(p->root, "webhook", meta->webhook_redacted);
+	if (rc == IH_OK)
+		rc = add_str(ih, "received", meta->received);
+	if (rc == IH_OK)
+		rc = add_str(ih, "remote", meta->remote);
+	if (rc == IH_OK)
+		rc = add_str(ih, "outcome", meta->outcome);
+	if (rc == IH_OK)
+		rc = add(ih, "bytes", json_object_new_int64((int64_t)meta->bytes));
+	if (rc == IH_OK)
+		rc = add_str(ih, "body_sha256", meta->body_sha256);
+	if (rc == IH_OK)
+		rc = add_str(ih, "error", p->error_text);
+	if (rc == IH_OK && p->error_parsed != NULL)
+		rc = add(ih, "error_parsed", json_object_get(p->error_parsed));
+	if (rc == IH_OK && p->output_missing)
+		rc = add(ih, "result_lost_upstream", json_object_new_boolean(1));
+	if (rc == IH_OK) {
+		rc = add(ih, "images", list);
+		list = NULL;
+	}
+	if (rc == IH_OK) {
+		rc = add(p->root, "imagehook", ih);
+		ih = NULL;
+	}
+	if (rc == IH_OK) {
+		const char *s = json_object_to_json_string_ext(
+			p->root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+					 JSON_C_TO_STRING_NOSLASHESCAPE);
+		rc = s ? buf_puts(out, s) : IH_ERR_NOMEM;
+		if (rc == IH_OK)
+			rc = buf_puts(out, "\n");
+	}
+	json_object_put(list);
+	json_object_put(ih);
+	return rc;
+}
+
+int payload_record_summary(const char *text, size_t len, unsigned *stored, unsigned *rejected)
+{
+	*stored = *rejected = 0;
+	if (len > INT_MAX)
+		return IH_ERR_NOT_JSON;
+	json_tokener *tok = json_tokener_new_ex(64);
+	if (tok == NULL)
+		return IH_ERR_NOMEM;
+	json_object *root = json_tokener_parse_ex(tok, text, (int)len);
+	json_tokener_free(tok);
+	json_object *images = get(get(root, "imagehook"), "images");
+	if (images == NULL || !json_object_is_type(images, json_type_array)) {
+		json_object_put(root);
+		return IH_ERR_NOT_JSON;
+	}
+	for (size_t i = 0; i < json_object_array_length(images); i++) {
+		json_object *d = json_object_array_get_idx(images, i);
+		if (get(d, "rejected") != NULL)
+			(*rejected)++;
+		else if (get(d, "file") != NULL)
+			(*stored)++;
+	}
+	json_object_put(root);
+	return IH_OK;
+}

@@ -1,0 +1,111 @@
+/* payload.h - the callback's model: parsed with json-c, which no other module sees. */
+#ifndef IH_PAYLOAD_H
+#define IH_PAYLOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+struct payload;
+
+enum payload_role {
+	PAYLOAD_OUTPUT = 0,   /* a generated image */
+	PAYLOAD_INPUT         /* an image the job was given (img2img, mask, ControlNet) */
+};
+
+enum payload_kind {
+	PAYLOAD_BASE64 = 0,   /* text is base64 (a data: URI prefix already removed) */
+	PAYLOAD_URL           /* text is a URL: recorded, never fetched */
+};
+
+/* One image reference found in the callback; text points into the parsed tree. */
+struct payload_image {
+	enum payload_role role;
+	enum payload_kind kind;
+	const char *text;
+	size_t len;
+	char where[96];       /* JSON path of the value, e.g. "output.images[0]" */
+	int infotext;         /* index into the A1111 infotexts, or -1 */
+};
+
+/* Limits on what the parser accepts. */
+struct payload_limits {
+	int max_depth;        /* JSON nesting */
+	unsigned max_images;  /* image references, outputs and inputs together */
+};
+
+/*
+ * Parses body[0..len) (strict JSON, depth-limited) into *out. Returns IH_OK,
+ * IH_ERR_NOT_JSON, IH_ERR_TOO_DEEP, IH_ERR_NOT_OBJECT, IH_ERR_NO_ID (id missing,
+ * empty or not a string), IH_ERR_TOO_MANY or IH_ERR_NOMEM; on failure *why (a
+ * static string) says more when the tokenizer knows. Borrows body only during the
+ * call; the caller frees *out with payload_free().
+ */
+int payload_parse(const char *body, size_t len, const struct payload_limits *lim,
+		  struct payload **out, const char **why);
+
+/* Frees a payload; payload_free(NULL) is a no-op. */
+void payload_free(struct payload *p);
+
+/* Accessors: strings are owned by the payload; NULL when the field is absent or not a string. */
+const char *payload_id(const struct payload *p);
+const char *payload_status(const struct payload *p);   /* never NULL: "UNKNOWN" if absent */
+const char *payload_worker_id(const struct payload *p);
+const char *payload_webhook(const struct payload *p);
+int payload_delay_ms(const struct payload *p, int64_t *ms);  /* 1 and *ms if present */
+int payload_exec_ms(const struct payload *p, int64_t *ms);
+/* A short, static-free text describing the job's error, owned by p, or NULL. */
+const char *payload_error_text(const struct payload *p);
+/* 1 when status is COMPLETED but there is no output at all (lost upstream). */
+int payload_output_missing(const struct payload *p);
+
+/* Number of image references, and the i-th one (borrowed from p). */
+size_t payload_image_count(const struct payload *p);
+const struct payload_image *payload_image(const struct payload *p, size_t i);
+
+/* The A1111 infotext for output image i, owned by p, or NULL. */
+const char *payload_infotext(const struct payload *p, int index);
+
+/* What became of one image, for the record. */
+struct payload_stored {
+	const char *file;         /* file name in the job folder, or NULL */
+	const char *format;       /* "png", "jpeg", "webp" or NULL */
+	uint64_t bytes;
+	uint32_t width, height;
+	const char *sha256;       /* hex */
+	const char *error;        /* why it was rejected, or NULL */
+	const char *keywords;     /* comma-separated PNG text keywords, or NULL */
+	int added_infotext;
+};
+
+/* What the record adds about the delivery. */
+struct payload_record_meta {
+	const char *received;     /* ISO 8601 UTC */
+	const char *remote;
+	const char *outcome;
+	const char *webhook_redacted; /* replaces the webhook field */
+	uint64_t bytes;
+	const char *body_sha256;
+};
+
+/*
+ * Appends job.json to out: the callback as received with every base64 image
+ * replaced by {"file": ..., ...} (stored[i] describes image i), the webhook field
+ * replaced, and an "imagehook" object with meta and per-image details. Modifies p's
+ * tree (images become references), so it may be called once. Returns IH_OK or
+ * IH_ERR_NOMEM.
+ */
+int payload_render_record(struct payload *p, const struct payload_stored *stored,
+			  const struct payload_record_meta *meta, struct buf *out);
+
+/* Frees image i's base64 text early (after it was stored) to cap peak memory. */
+void payload_release_image(struct payload *p, size_t i);
+
+/*
+ * Reads a job.json written earlier (text[0..len)) and counts its images stored and
+ * rejected, for the answer to a duplicate delivery. Returns IH_OK or IH_ERR_NOT_JSON.
+ */
+int payload_record_summary(const char *text, size_t len, unsigned *stored, unsigned *rejected);
+
+#endif

@@ -1,0 +1,95 @@
+/* request.c - the FastCGI/CGI loop; the only module that includes libfcgi. */
+#include "ih_config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fcgi_stdio.h>
+
+#include "answer.h"
+#include "ih_error.h"
+#include "request.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static int read_stdin(void *ctx, void *p, size_t n, size_t *got)
+{
+	(void)ctx;
+	size_t r = FCGI_fread(p, 1, n, FCGI_stdin);
+	*got = r;
+	if (r == 0 && FCGI_ferror(FCGI_stdin))
+		return IH_ERR_CLIENT_GONE;
+	return 0;
+}
+
+/* CONTENT_LENGTH as a number, or -1 when absent or not a plain decimal. */
+static long long content_length(void)
+{
+	const char *cl = getenv("CONTENT_LENGTH");
+	if (cl == NULL || *cl == '\0')
+		return -1;
+	long long v = 0;
+	for (const char *p = cl; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9' || v > (1LL << 50))
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	return v;
+}
+
+static void send_reply(const struct reply *r)
+{
+	/* libfcgi's printf does not know %zu: format lengths ourselves. */
+	FCGI_printf("Status: %d %s\r\nContent-Type: application/json\r\n"
+		    "Content-Length: %lu\r\nCache-Control: no-store\r\n",
+		    r->status, answer_reason(r->status), (unsigned long)r->body.len);
+	if (r->allow_post)
+		FCGI_printf("Allow: POST\r\n");
+	if (r->retry_after > 0)
+		FCGI_printf("Retry-After: %d\r\n", r->retry_after);
+	FCGI_printf("\r\n");
+	if (r->body.len > 0)
+		FCGI_fwrite(r->body.data, 1, r->body.len, FCGI_stdout);
+	FCGI_fflush(FCGI_stdout);
+}
+
+int request_serve(struct handler *h)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a stop request interrupts the blocking accept. */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+
+	struct reply r;
+	memset(&r, 0, sizeof r);
+	while (!stop_requested && FCGI_Accept() >= 0) {
+		/* These point into this request's environment, valid until the next accept. */
+		struct req_meta m = {
+			.method = getenv("REQUEST_METHOD"),
+			.query = getenv("QUERY_STRING"),
+			.path_info = getenv("PATH_INFO"),
+			.remote_addr = getenv("REMOTE_ADDR"),
+			.content_length = content_length(),
+		};
+		handler_handle(h, &m, read_stdin, NULL, &r);
+		send_reply(&r);
+		if (r.body.cap > 65536)
+			buf_free(&r.body);
+	}
+	buf_free(&r.body);
+	FCGI_Finish();
+	return 0;
+}

@@ -1,0 +1,383 @@
+/* settings.c - read, check and print imagehook's configuration. */
+#include "ih_config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "ih_error.h"
+#include "settings.h"
+
+#define DEFAULT_MAX_BODY (64ULL * 1024 * 1024)
+#define DEFAULT_MAX_DEPTH 64
+#define DEFAULT_MAX_IMAGES 256
+#define MAX_FILE_BYTES 65536
+
+/* The variables we read, in the order --check-config prints them. */
+static const char *const known[] = {
+	"IMAGEHOOK_OUTPUT_DIR", "IMAGEHOOK_LOG", "IMAGEHOOK_TOKEN", "IMAGEHOOK_TOKEN_FILE",
+	"IMAGEHOOK_ALLOW_OPEN", "IMAGEHOOK_MAX_BODY", "IMAGEHOOK_MAX_DEPTH",
+	"IMAGEHOOK_MAX_IMAGES", "IMAGEHOOK_MAX_WIDTH", "IMAGEHOOK_MAX_HEIGHT",
+	"IMAGEHOOK_MAX_PIXELS", "IMAGEHOOK_ADD_INFOTEXT",
+};
+#define N_KNOWN (sizeof known / sizeof known[0])
+
+/* Values from the config file, indexed like known[]. */
+struct file_values {
+	char *v[N_KNOWN];
+};
+
+static int problem(struct settings *s, const char *fmt, ...) __attribute__((format(__printf__, 2, 3)));
+
+/* Adds one problem to the list every answer's log line reports. */
+static int problem(struct settings *s, const char *fmt, ...)
+{
+	struct buf b = { 0 };
+	va_list ap;
+	int rc = IH_OK;
+	if (s->problems != NULL)
+		rc = buf_printf(&b, "%s; ", s->problems);
+	if (rc == IH_OK) {
+		va_start(ap, fmt);
+		rc = buf_vprintf(&b, fmt, ap);
+		va_end(ap);
+	}
+	if (rc != IH_OK) {
+		buf_free(&b);
+		return rc;
+	}
+	free(s->problems);
+	s->problems = b.data;
+	return IH_OK;
+}
+
+static int known_index(const char *name)
+{
+	for (size_t i = 0; i < N_KNOWN; i++) {
+		/* Accept IMAGEHOOK_MAX_BODY and max_body alike. */
+		if (strcmp(name, known[i]) == 0 || strcasecmp(name, known[i] + 10) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+static char *trim(char *p)
+{
+	while (isspace((unsigned char)*p))
+		p++;
+	char *end = p + strlen(p);
+	while (end > p && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return p;
+}
+
+/* Reads a whole small file; returns IH_OK and a malloc'd NUL-terminated text. */
+static int slurp(const char *path, char **out)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ih_err_from_errno(errno);
+	struct buf b = { 0 };
+	char chunk[4096];
+	int rc = IH_OK;
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof chunk);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = ih_err_from_errno(errno);
+			break;
+		}
+		if (n == 0)
+			break;
+		if (b.len + (size_t)n > MAX_FILE_BYTES) {
+			rc = IH_ERR_LIMIT;
+			break;
+		}
+		rc = buf_append(&b, chunk, (size_t)n);
+		if (rc != IH_OK)
+			break;
+	}
+	close(fd);
+	if (rc == IH_OK && b.data == NULL)
+		rc = buf_puts(&b, "");
+	if (rc != IH_OK) {
+		buf_free(&b);
+		return rc;
+	}
+	*out = b.data;
+	return IH_OK;
+}
+
+static int read_config_file(struct settings *s, const char *path, struct file_values *fv)
+{
+	char *text;
+	int rc = slurp(path, &text);
+	if (rc == IH_ERR_NOMEM)
+		return rc;
+	if (rc != IH_OK)
+		return problem(s, "IMAGEHOOK_CONFIG %s cannot be read", path);
+	char *save = NULL;
+	for (char *line = strtok_r(text, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *l = trim(line);
+		if (*l == '\0' || *l == '#')
+			continue;
+		char *eq = strchr(l, '=');
+		if (eq == NULL) {
+			rc = problem(s, "config file line without '=': %.60s", l);
+			if (rc != IH_OK)
+				break;
+			continue;
+		}
+		*eq = '\0';
+		int idx = known_index(trim(l));
+		if (idx < 0) {
+			rc = problem(s, "unknown setting in config file: %.60s", trim(l));
+			if (rc != IH_OK)
+				break;
+			continue;
+		}
+		char *val = strdup(trim(eq + 1));
+		if (val == NULL) {
+			rc = IH_ERR_NOMEM;
+			break;
+		}
+		free(fv->v[idx]);
+		fv->v[idx] = val;
+	}
+	free(text);
+	return rc;
+}
+
+/* The environment's value, else the config file's, else NULL. */
+static const char *value(const struct file_values *fv, int idx)
+{
+	const char *env = getenv(known[idx]);
+	if (env != NULL)
+		return env;
+	return fv->v[idx];
+}
+
+/* Parses a size or count: digits with an optional k, m or g (binary) suffix. */
+static int parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	if (text == NULL || !isdigit((unsigned char)*text))
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(text, &end, 10);
+	if (errno != 0)
+		return -1;
+	int shift = 0;
+	switch (tolower((unsigned char)*end)) {
+	case 'k':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+		shift = 20;
+		end++;
+		break;
+	case 'g':
+		shift = 30;
+		end++;
+		break;
+	default:
+		break;
+	}
+	if (*end != '\0' || v > (max >> shift))
+		return -1;
+	v <<= shift;
+	if (v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int number(struct settings *s, const struct file_values *fv, int idx, uint64_t min,
+		  uint64_t max, uint64_t dflt, uint64_t *out)
+{
+	const char *v = value(fv, idx);
+	*out = dflt;
+	if (v == NULL || *v == '\0')
+		return IH_OK;
+	if (parse_u64(v, min, max, out) != 0) {
+		*out = dflt;
+		return problem(s, "%s is not a number in range", known[idx]);
+	}
+	return IH_OK;
+}
+
+static int boolean(struct settings *s, const struct file_values *fv, int idx, int dflt, int *out)
+{
+	const char *v = value(fv, idx);
+	*out = dflt;
+	if (v == NULL || *v == '\0')
+		return IH_OK;
+	if (strcmp(v, "1") == 0 || strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0 ||
+	    strcasecmp(v, "on") == 0)
+		*out = 1;
+	else if (strcmp(v, "0") == 0 || strcasecmp(v, "no") == 0 || strcasecmp(v, "false") == 0 ||
+		 strcasecmp(v, "off") == 0)
+		*out = 0;
+	else
+		return problem(s, "%s must be 1 or 0", known[idx]);
+	return IH_OK;
+}
+
+static int add_token(struct settings *s, const char *tok, size_t n)
+{
+	while (n > 0 && isspace((unsigned char)*tok)) {
+		tok++;
+		n--;
+	}
+	while (n > 0 && isspace((unsigned char)tok[n - 1]))
+		n--;
+	if (n == 0)
+		return IH_OK;
+	if (s->n_tokens == SETTINGS_MAX_TOKENS)
+		return problem(s, "more than %d tokens configured", SETTINGS_MAX_TOKENS);
+	if (n < 16) {
+		int rc = problem(s, "a token is shorter than %d characters", 16);
+		if (rc != IH_OK)
+			return rc;
+	}
+	char *t = strndup(tok, n);
+	if (t == NULL)
+		return IH_ERR_NOMEM;
+	s->tokens[s->n_tokens++] = t;
+	return IH_OK;
+}
+
+/* Adds every token in a list separated by sep characters. */
+static int add_tokens(struct settings *s, const char *list, const char *sep)
+{
+	while (*list != '\0') {
+		size_t n = strcspn(list, sep);
+		int rc = add_token(s, list, n);
+		if (rc != IH_OK)
+			return rc;
+		list += n;
+		if (*list != '\0')
+			list++;
+	}
+	return IH_OK;
+}
+
+static int dup_or_default(char **dst, const char *v, const char *dflt)
+{
+	*dst = strdup(v != NULL && *v != '\0' ? v : dflt);
+	return *dst == NULL ? IH_ERR_NOMEM : IH_OK;
+}
+
+static int load(struct settings *s, struct file_values *fv)
+{
+	int rc;
+	const char *cfg = getenv("IMAGEHOOK_CONFIG");
+	if (cfg != NULL && *cfg != '\0') {
+		s->config_file = strdup(cfg);
+		if (s->config_file == NULL)
+			return IH_ERR_NOMEM;
+		rc = read_config_file(s, cfg, fv);
+		if (rc != IH_OK)
+			return rc;
+	}
+	rc = dup_or_default(&s->output_dir, value(fv, 0), IH_LOCALSTATEDIR "/lib/imagehook");
+	if (rc == IH_OK)
+		rc = dup_or_default(&s->log_path, value(fv, 1),
+				    IH_LOCALSTATEDIR "/log/imagehook/imagehook.log");
+	if (rc != IH_OK)
+		return rc;
+	if (value(fv, 2) != NULL && (rc = add_tokens(s, value(fv, 2), ",")) != IH_OK)
+		return rc;
+	const char *tf = value(fv, 3);
+	if (tf != NULL && *tf != '\0') {
+		char *text;
+		rc = slurp(tf, &text);
+		if (rc == IH_ERR_NOMEM)
+			return rc;
+		if (rc != IH_OK) {
+			rc = problem(s, "IMAGEHOOK_TOKEN_FILE %s cannot be read", tf);
+		} else {
+			rc = add_tokens(s, text, "\r\n");
+			free(text);
+		}
+		if (rc != IH_OK)
+			return rc;
+	}
+	if ((rc = boolean(s, fv, 4, 0, &s->allow_open)) != IH_OK ||
+	    (rc = boolean(s, fv, 11, 1, &s->add_infotext)) != IH_OK)
+		return rc;
+
+	uint64_t v;
+	if ((rc = number(s, fv, 5, 1024, 1ULL << 30, DEFAULT_MAX_BODY, &v)) != IH_OK)
+		return rc;
+	s->max_body = v;
+	if ((rc = number(s, fv, 6, 4, 1000, DEFAULT_MAX_DEPTH, &v)) != IH_OK)
+		return rc;
+	s->max_depth = (int)v;
+	if ((rc = number(s, fv, 7, 1, 100000, DEFAULT_MAX_IMAGES, &v)) != IH_OK)
+		return rc;
+	s->max_images = (unsigned)v;
+	if ((rc = number(s, fv, 8, 1, 1000000, 16384, &v)) != IH_OK)
+		return rc;
+	s->image.max_width = (uint32_t)v;
+	if ((rc = number(s, fv, 9, 1, 1000000, 16384, &v)) != IH_OK)
+		return rc;
+	s->image.max_height = (uint32_t)v;
+	if ((rc = number(s, fv, 10, 1, 1ULL << 40, 100000000, &v)) != IH_OK)
+		return rc;
+	s->image.max_pixels = v;
+	if (s->n_tokens == 0 && !s->allow_open)
+		rc = problem(s, "%s", ih_strerror(IH_ERR_NO_TOKEN));
+	return rc;
+}
+
+int settings_load(struct settings *s)
+{
+	struct file_values fv = { { 0 } };
+	memset(s, 0, sizeof *s);
+	int rc = load(s, &fv);
+	for (size_t i = 0; i < N_KNOWN; i++)
+		free(fv.v[i]);
+	return rc;
+}
+
+void settings_free(struct settings *s)
+{
+	free(s->output_dir);
+	free(s->log_path);
+	for (int i = 0; i < s->n_tokens; i++) {
+		/* Do not leave the secret lying in freed memory. */
+		memset(s->tokens[i], 0, strlen(s->tokens[i]));
+		free(s->tokens[i]);
+	}
+	free(s->config_file);
+	free(s->problems);
+	memset(s, 0, sizeof *s);
+}
+
+void settings_print(const struct settings *s, FILE *out)
+{
+	fprintf(out, "IMAGEHOOK_CONFIG=%s\n", s->config_file ? s->config_file : "(none)");
+	fprintf(out, "IMAGEHOOK_OUTPUT_DIR=%s\n", s->output_dir);
+	fprintf(out, "IMAGEHOOK_LOG=%s\n", s->log_path);
+	/* Secrets are masked: only how many there are, and their length, is shown. */
+	for (int i = 0; i < s->n_tokens; i++)
+		fprintf(out, "token %d: ******** (%lu characters)\n", i + 1,
+			(unsigned long)strlen(s->tokens[i]));
+	fprintf(out, "IMAGEHOOK_ALLOW_OPEN=%s\n", s->allow_open ? "yes" : "no");
+	fprintf(out, "IMAGEHOOK_MAX_BODY=%llu\n", (unsigned long long)s->max_body);
+	fprintf(out, "IMAGEHOOK_MAX_DEPTH=%d\n", s->max_depth);
+	fprintf(out, "IMAGEHOOK_MAX_IMAGES=%u\n", s->max_images);
+	fprintf(out, "IMAGEHOOK_MAX_WIDTH=%lu\n", (unsigned long)s->image.max_width);
+	fprintf(out, "IMAGEHOOK_MAX_HEIGHT=%lu\n", (unsigned long)s->image.max_height);
+	fprintf(out, "IMAGEHOOK_MAX_PIXELS=%llu\n", (unsigned long long)s->image.max_pixels);
+	fprintf(out, "IMAGEHOOK_ADD_INFOTEXT=%d\n", s->add_infotext);
+}

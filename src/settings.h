@@ -1,0 +1,41 @@
+/* settings.h - imagehook's configuration: environment, optional config file, checks. */
+#ifndef IH_SETTINGS_H
+#define IH_SETTINGS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "image.h"
+
+#define SETTINGS_MAX_TOKENS 8
+
+struct settings {
+	char *output_dir;      /* IMAGEHOOK_OUTPUT_DIR */
+	char *log_path;        /* IMAGEHOOK_LOG */
+	char *tokens[SETTINGS_MAX_TOKENS]; /* IMAGEHOOK_TOKEN (comma-separated) and _TOKEN_FILE */
+	int n_tokens;
+	int allow_open;        /* IMAGEHOOK_ALLOW_OPEN: store without a token */
+	uint64_t max_body;     /* IMAGEHOOK_MAX_BODY, bytes */
+	int max_depth;         /* IMAGEHOOK_MAX_DEPTH, JSON nesting */
+	unsigned max_images;   /* IMAGEHOOK_MAX_IMAGES, per callback */
+	struct image_limits image; /* IMAGEHOOK_MAX_WIDTH, _MAX_HEIGHT, _MAX_PIXELS */
+	int add_infotext;      /* IMAGEHOOK_ADD_INFOTEXT: add A1111's parameters chunk where missing */
+	char *config_file;     /* IMAGEHOOK_CONFIG, or NULL */
+	char *problems;        /* NULL when valid; else "; "-joined text of every problem */
+};
+
+/*
+ * Fills *s from the process environment and the file IMAGEHOOK_CONFIG names (the
+ * environment wins over the file). Problems do not fail the call: they are
+ * collected in s->problems so that every answer can report them. Returns IH_OK or
+ * IH_ERR_NOMEM. The caller frees *s with settings_free().
+ */
+int settings_load(struct settings *s);
+
+/* Frees everything *s owns; settings_free on a zeroed struct is a no-op. */
+void settings_free(struct settings *s);
+
+/* Prints the effective configuration with secrets masked to out. */
+void settings_print(const struct settings *s, FILE *out);
+
+#endif
