@@ -22,8 +22,11 @@ static int hexval(int c)
 	return -1;
 }
 
-/* Percent-decodes s[0..n) into out (outsz bytes with the NUL); returns the length or -1. */
-static long url_decode(const char *s, size_t n, char *out, size_t outsz)
+/*
+ * Percent-decodes s[0..n) into out (outsz bytes with the NUL); '+' is a space only
+ * in a query (form encoding), not in a path. Returns the length or -1.
+ */
+static long url_decode(const char *s, size_t n, int plus_is_space, char *out, size_t outsz)
 {
 	size_t o = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -37,7 +40,7 @@ static long url_decode(const char *s, size_t n, char *out, size_t outsz)
 				return -1;
 			c = hi * 16 + lo;
 			i += 2;
-		} else if (c == '+') {
+		} else if (c == '+' && plus_is_space) {
 			c = ' ';
 		}
 		if (o + 1 >= outsz)
@@ -87,14 +90,14 @@ enum auth_result auth_check(const struct settings *s, const char *query, const c
 	if (s->n_tokens == 0)
 		return s->allow_open ? AUTH_OPEN : AUTH_UNCONFIGURED;
 	if (query != NULL && query_token(query, &val, &len)) {
-		long n = url_decode(val, len, cand, sizeof cand);
+		long n = url_decode(val, len, 1, cand, sizeof cand);
 		if (n > 0 && matches_any(s, cand, (size_t)n))
 			return AUTH_OK;
 	}
 	if (path_info != NULL) {
 		const char *last = strrchr(path_info, '/');
 		last = last ? last + 1 : path_info;
-		long n = url_decode(last, strlen(last), cand, sizeof cand);
+		long n = url_decode(last, strlen(last), 0, cand, sizeof cand);
 		if (n > 0 && matches_any(s, cand, (size_t)n))
 			return AUTH_OK;
 	}
@@ -102,6 +105,13 @@ enum auth_result auth_check(const struct settings *s, const char *query, const c
 }
 
 static const char REDACTED[] = "REDACTED";
+
+/* Characters a query value keeps unescaped (RFC 3986 unreserved), plus '%' and '+'. */
+static int url_value_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '.' || c == '_' || c == '~' || c == '%' || c == '+';
+}
 
 /* Finds the first secret at or after text[from]: a configured token or "token=". */
 static const char *next_secret(const struct settings *s, const char *text, size_t len,
@@ -131,6 +141,7 @@ char *auth_redact(const struct settings *s, const char *text, size_t len, size_t
 	size_t i = 0;
 	if (buf_reserve(&out, len) != IH_OK)
 		return NULL;
+	out.data[0] = '\0';
 	while (i < len) {
 		size_t mlen;
 		int is_param;
@@ -143,8 +154,15 @@ char *auth_redact(const struct settings *s, const char *text, size_t len, size_t
 		if (is_param) {
 			/* A token= value is redacted even when it is not (or no longer) configured. */
 			size_t j = at + 6;
-			while (j < len && strchr("&\"# \\\n\r\t", text[j]) == NULL)
+			while (j < len && url_value_char(text[j]))
 				j++;
+			/* A configured token with other characters is still redacted whole. */
+			for (int k = 0; k < s->n_tokens; k++) {
+				size_t n = strlen(s->tokens[k]);
+				if (n <= len - (at + 6) && memcmp(text + at + 6, s->tokens[k], n) == 0 &&
+				    at + 6 + n > j)
+					j = at + 6 + n;
+			}
 			if (buf_puts(&out, "token=") != IH_OK ||
 			    (j > at + 6 && buf_puts(&out, REDACTED) != IH_OK))
 				goto fail;

@@ -370,7 +370,7 @@ void handler_handle(struct handler *h, const struct req_meta *m, body_reader_fn 
 	}
 	if (h->settings->problems != NULL) {
 		oc = OUTCOME_MISCONFIGURED;
-		snprintf(js.error, sizeof js.error, "%s", h->settings->problems);
+		snprintf(js.error, sizeof js.error, "configuration: %s", h->settings->problems);
 		goto answer;
 	}
 	enum auth_result ar = auth_check(h->settings, m->query, m->path_info);
@@ -431,7 +431,10 @@ answer:
 			ih_strerror(lrc), line.data ? line.data : "\n");
 	}
 	buf_free(&line);
-	if (js.error[0] != '\0')
+	/* The sender may be anyone: configuration details stay in the log. */
+	if (oc == OUTCOME_MISCONFIGURED)
+		js.ans.error = "imagehook is misconfigured; its log says why";
+	else if (js.error[0] != '\0')
 		js.ans.error = js.error;
 
 	r->status = answer_status(oc);

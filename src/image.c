@@ -18,7 +18,6 @@
 #define DEF_MAX_CHUNK        (32u << 20)
 #define DEF_MAX_TEXT_CHUNK   (1u << 20)
 #define DEF_MAX_INFLATED     (8u << 20)
-#define PNG_MAX_LEN          0x7FFFFFFFu  /* PNG spec: lengths and dimensions fit in 31 bits */
 
 #define CT(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
 #define CT_IHDR CT('I', 'H', 'D', 'R')
@@ -171,6 +170,8 @@ static void on_png_warning(png_structp png, png_const_charp msg)
  * second opinion on IHDR and the critical chunks, with the same size limits.
  * Ancillary chunks are discarded unread (PNG_HANDLE_CHUNK_NEVER), so libpng
  * never inflates text or profiles itself: chunk_walk() does that, bounded.
+ * It runs after chunk_walk(), so whatever libpng still objects to is IHDR or
+ * critical-chunk semantics: reported as IH_ERR_PNG_HEADER.
  */
 static int libpng_check(const unsigned char *data, size_t len, const struct image_limits *l,
 			struct image_info *info)
@@ -193,8 +194,8 @@ static int libpng_check(const unsigned char *data, size_t len, const struct imag
 		png_destroy_read_struct(&png, &pinfo, NULL);
 		return IH_ERR_PNG_HEADER;
 	}
-	png_set_user_limits(png, l->max_width > PNG_MAX_LEN ? PNG_MAX_LEN : l->max_width,
-			    l->max_height > PNG_MAX_LEN ? PNG_MAX_LEN : l->max_height);
+	png_set_user_limits(png, l->max_width > PNG_UINT_31_MAX ? PNG_UINT_31_MAX : l->max_width,
+			    l->max_height > PNG_UINT_31_MAX ? PNG_UINT_31_MAX : l->max_height);
 	png_set_chunk_malloc_max(png, l->max_chunk);
 	png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, NULL, -1);
 	png_set_read_fn(png, &src, mem_read);
@@ -358,7 +359,7 @@ static int ihdr_chunk(struct walk *w, const unsigned char *p, size_t n)
 	height = be32(p + 4);
 	depth = p[8];
 	ct = p[9];
-	if (width == 0 || height == 0 || width > PNG_MAX_LEN || height > PNG_MAX_LEN)
+	if (width == 0 || height == 0 || width > PNG_UINT_31_MAX || height > PNG_UINT_31_MAX)
 		return IH_ERR_PNG_HEADER;
 	switch (ct) {
 	case 0:
@@ -420,7 +421,8 @@ static int chunk_walk(struct walk *w, const unsigned char *data, size_t len)
 			return IH_ERR_PNG_TRUNCATED;
 		clen = be32(data + pos);
 		type = be32(data + pos + 4);
-		if (clen > PNG_MAX_LEN || clen > w->l->max_chunk)
+		/* the spec caps lengths at 2^31-1; a length past the end is truncation */
+		if (clen > PNG_UINT_31_MAX || clen > w->l->max_chunk)
 			return IH_ERR_PNG_CHUNK;
 		if ((type == CT_TEXT || type == CT_ZTXT || type == CT_ITXT || type == CT_ICCP) &&
 		    clen > w->l->max_text_chunk)
@@ -653,27 +655,32 @@ static int vp8l_dims(const unsigned char *p, size_t n, uint32_t *w, uint32_t *h)
 static int check_webp(const unsigned char *d, size_t len, const struct image_limits *l,
 		      struct image_info *info)
 {
-	size_t pos = 12;
+	size_t pos = 12, end;
 	uint32_t rsize, cw = 0, ch = 0, iw = 0, ih = 0;
 	int have_vp8x = 0, n_img = 0, n_anmf = 0, first = 1;
 
 	if (len < 12 || memcmp(d, "RIFF", 4) != 0 || memcmp(d + 8, "WEBP", 4) != 0)
 		return IH_ERR_WEBP;
 	rsize = le32(d + 4);
-	/* An odd RIFF size is followed by one pad byte that the size does not count. */
+	/*
+	 * An odd RIFF size means the last chunk is odd-sized and its pad byte,
+	 * which the size does not count, follows: chunk data must end inside
+	 * the RIFF size, chunk padding inside the buffer.
+	 */
 	if (rsize < 4 || ((uint64_t)rsize + 8 != len &&
 			  !((rsize & 1) && (uint64_t)rsize + 9 == len)))
 		return IH_ERR_WEBP;
+	end = (size_t)rsize + 8;
 
 	while (pos < len) {
 		const unsigned char *fourcc = d + pos, *p = d + pos + 8;
 		size_t csize, padded;
 
-		if (len - pos < 8)
+		if (end < pos + 8)
 			return IH_ERR_WEBP;
 		csize = le32(d + pos + 4);
 		padded = csize + (csize & 1);
-		if (padded > len - pos - 8)
+		if (csize > end - pos - 8 || padded > len - pos - 8)
 			return IH_ERR_WEBP;
 		if (memcmp(fourcc, "VP8X", 4) == 0) {
 			if (!first || csize != 10)

@@ -33,7 +33,8 @@ struct payload {
 	unsigned max_images;
 	int too_many;
 	int output_missing;
-	int first_infotext;       /* A1111 index_of_first_image */
+	json_object *url_dup_parent; /* output, when image_url repeats images[0] */
+	size_t url_dup_slot;      /* the slot of images[0] */
 };
 
 static json_object *get(json_object *o, const char *key)
@@ -121,7 +122,12 @@ static int scan_output_images(struct payload *p, json_object *images)
 	for (size_t i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx(images, i);
 		int rc = IH_OK;
-		int info = (int)i + p->first_infotext;
+		/*
+		 * A1111 inserts a grid's infotext at 0 together with the grid image, so
+		 * infotexts[i] belongs to images[i]; index_of_first_image offsets only
+		 * all_seeds and all_prompts. ControlNet maps come last, without one.
+		 */
+		int info = (int)i;
 		if (json_object_is_type(e, json_type_string)) {
 			snprintf(where, sizeof where, "output.images[%lu]", (unsigned long)i);
 			rc = add_slot(p, PAYLOAD_OUTPUT, e, images, i, NULL, where, info);
@@ -154,17 +160,12 @@ static void parse_info(struct payload *p, json_object *output, int max_depth)
 		return;
 	}
 	p->info = o;
-	json_object *first = get(o, "index_of_first_image");
-	if (first != NULL && json_object_is_type(first, json_type_int)) {
-		int64_t v = json_object_get_int64(first);
-		if (v >= 0 && v < 1000)
-			p->first_infotext = (int)v;
-	}
 }
 
 static int scan_output(struct payload *p, json_object *output, int max_depth)
 {
 	int rc = IH_OK;
+	size_t first_slot = p->n_slots;
 	parse_info(p, output, max_depth);
 	json_object *images = get(output, "images");
 	if (images != NULL && json_object_is_type(images, json_type_array))
@@ -175,12 +176,19 @@ static int scan_output(struct payload *p, json_object *output, int max_depth)
 	json_object *url = get(output, "image_url");
 	if (url != NULL && json_object_is_type(url, json_type_string)) {
 		const char *u = json_object_get_string(url);
-		json_object *first = images ? json_object_array_get_idx(images, 0) : NULL;
+		json_object *first = images != NULL && json_object_is_type(images, json_type_array)
+					     ? json_object_array_get_idx(images, 0) : NULL;
 		const char *f = first && json_object_is_type(first, json_type_string)
 					? json_object_get_string(first) : NULL;
-		if (f == NULL || strcmp(f, u) != 0)
+		if (f == NULL || strcmp(f, u) != 0) {
 			rc = add_slot(p, PAYLOAD_OUTPUT, url, output, 0, "image_url",
 				      "output.image_url", -1);
+		} else if (first_slot < p->n_slots &&
+			   strcmp(p->slots[first_slot].img.where, "output.images[0]") == 0) {
+			/* Stored once; the record points image_url at the same file. */
+			p->url_dup_parent = output;
+			p->url_dup_slot = first_slot;
+		}
 	}
 	/* ComfyUI < 5 and blib-la: {status: "success", message: <base64 or URL>}. */
 	const char *status = get_string(output, "status");
@@ -565,6 +573,19 @@ int payload_render_record(struct payload *p, const struct payload_stored *stored
 			rc = IH_ERR_NOMEM;
 		if (rc != IH_OK)
 			json_object_put(d);
+	}
+	if (rc == IH_OK && p->url_dup_parent != NULL &&
+	    p->slots[p->url_dup_slot].img.kind == PAYLOAD_BASE64) {
+		json_object *ref = json_object_new_object();
+		rc = ref ? IH_OK : IH_ERR_NOMEM;
+		if (rc == IH_OK)
+			rc = add_str(ref, "file", stored[p->url_dup_slot].file);
+		if (rc == IH_OK)
+			rc = add_str(ref, "same_as", "output.images[0]");
+		if (rc == IH_OK)
+			rc = add(p->url_dup_parent, "image_url", ref);
+		else
+			json_object_put(ref);
 	}
 	if (rc == IH_OK && meta->webhook_redacted != NULL && get(p->root, "webhook") != NULL)
 		rc = add_str(p->root, "webhook", meta->webhook_redacted);

@@ -13,10 +13,18 @@
 #include "request.h"
 
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t in_request;
 
+/*
+ * SIGTERM/SIGUSR1 (spawn-fcgi, systemd, the web server) end the process: at once
+ * while it waits in accept (which libfcgi restarts after a signal), or right
+ * after the answer when a request is being handled, so none is cut off.
+ */
 static void on_stop(int sig)
 {
 	(void)sig;
+	if (!in_request)
+		_exit(0);
 	stop_requested = 1;
 }
 
@@ -76,6 +84,7 @@ int request_serve(struct handler *h)
 	struct reply r;
 	memset(&r, 0, sizeof r);
 	while (!stop_requested && FCGI_Accept() >= 0) {
+		in_request = 1;
 		/* These point into this request's environment, valid until the next accept. */
 		struct req_meta m = {
 			.method = getenv("REQUEST_METHOD"),
@@ -88,6 +97,7 @@ int request_serve(struct handler *h)
 		send_reply(&r);
 		if (r.body.cap > 65536)
 			buf_free(&r.body);
+		in_request = 0;
 	}
 	buf_free(&r.body);
 	FCGI_Finish();

@@ -130,7 +130,8 @@ static int read_config_file(struct settings *s, const char *path, struct file_va
 			continue;
 		char *eq = strchr(l, '=');
 		if (eq == NULL) {
-			rc = problem(s, "config file line without '=': %.60s", l);
+			/* The line itself is not quoted: it may be a mistyped secret. */
+			rc = problem(s, "config file %s has a line without '='", path);
 			if (rc != IH_OK)
 				break;
 			continue;
@@ -138,7 +139,13 @@ static int read_config_file(struct settings *s, const char *path, struct file_va
 		*eq = '\0';
 		int idx = known_index(trim(l));
 		if (idx < 0) {
-			rc = problem(s, "unknown setting in config file: %.60s", trim(l));
+			/* Only a name-like key is quoted: anything else may be a mistyped secret. */
+			const char *key = trim(l);
+			size_t kn = strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
+			if (key[kn] == '\0' && kn <= 40)
+				rc = problem(s, "config file %s has an unknown setting %s", path, key);
+			else
+				rc = problem(s, "config file %s has an unknown setting", path);
 			if (rc != IH_OK)
 				break;
 			continue;

@@ -1,0 +1,296 @@
+#!/bin/bash
+# bench/run.sh - measures imagehook behind lighttpd against the transport ceiling
+# (a FastCGI responder that only reads the body) and a Flask peer, per payload size.
+#
+# usage: bench/run.sh [--quick] [--no-peer] [--out FILE]
+#   --quick    fewer requests and 5 s per cell instead of 20 s (a smoke run)
+#   --no-peer  skip the Flask + gunicorn peer even if it is available
+#   --out      where the markdown table goes (default: bench/RESULTS.md in the source tree)
+# Environment:
+#   IHBENCH_BUILDDIR      the configured build tree (default: the source tree)
+#   IHBENCH_PAYLOADS      reuse payloads generated earlier by bench/gen.py into this folder
+#   IHBENCH_LIGHTTPD_CONF a lighttpd config template to use instead of the shipped one
+#   IHBENCH_PEER_DIR      where peer_flask.py is (default: ../shared/bench beside the tree)
+#   IHBENCH_KEEP=1        keep the temporary folder (configs, logs, payloads)
+# Needs: lighttpd, python3 + python3-pil; for the peer python3-flask and gunicorn.
+set -euo pipefail
+
+quick=0 peer=1 out=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) quick=1 ;;
+	--no-peer) peer=0 ;;
+	--out) out=${2:?--out needs a file}; shift ;;
+	-h | --help) sed -n '2,/^set -e/p' "$0" | sed -n 's/^# \{0,1\}//p'; exit 0 ;;
+	*) echo "run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${IHBENCH_BUILDDIR:-$top}
+out=${out:-$top/bench/RESULTS.md}
+py=/usr/bin/python3
+if [ $quick = 1 ]; then
+	secs=5; counts="small=200 batch4=40 big=20 huge=6"
+else
+	secs=20; counts="small=1500 batch4=300 big=300 huge=60"
+fi
+
+for tool in lighttpd $py; do
+	command -v "$tool" >/dev/null || { echo "run.sh: $tool not found (Debian: apt-get install lighttpd python3-pil)" >&2; exit 1; }
+done
+
+T=$(mktemp -d /tmp/ihbench.XXXXXX)
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do
+		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true
+	done
+	if [ "${IHBENCH_KEEP:-0}" = 1 ]; then echo "run.sh: kept $T" >&2; else rm -rf "$T"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() { printf '== %s\n' "$*" >&2; }
+
+# --- build ------------------------------------------------------------------
+# The bench programs and imagehook from the project's build tree; when the tree
+# cannot be configured or imagehook does not build, the bench programs are compiled
+# directly and the imagehook cells are skipped.
+ihbin= nullbin= benchbin=
+if [ ! -f "$build/Makefile" ]; then
+	say "configuring $build"
+	{ [ -x "$top/configure" ] || (cd "$top" && autoreconf -fi); } >"$T/configure.log" 2>&1 &&
+		(cd "$build" && "$top/configure") >>"$T/configure.log" 2>&1 ||
+		say "configure failed (see $T/configure.log with IHBENCH_KEEP=1)"
+fi
+if [ -f "$build/Makefile" ]; then
+	say "building in $build"
+	if make -C "$build" -j"$(nproc)" imagehook >"$T/make.log" 2>&1; then
+		ihbin=$build/imagehook
+	else
+		say "imagehook does not build: its cells are skipped (tail of the log:)"
+		tail -n 5 "$T/make.log" >&2
+	fi
+	if make -C "$build" -j"$(nproc)" bench/null_responder bench/ihbench >>"$T/make.log" 2>&1; then
+		nullbin=$build/bench/null_responder benchbin=$build/bench/ihbench
+	fi
+fi
+if [ -z "$benchbin" ]; then
+	say "compiling the bench programs directly"
+	cc=${CC:-cc}
+	$cc -std=c11 -O2 -Wall -Wextra -o "$T/null_responder" "$top/bench/null_responder.c" \
+		$(pkg-config --cflags --libs fcgi 2>/dev/null || echo -lfcgi)
+	$cc -std=c11 -O2 -Wall -Wextra -pthread -o "$T/ihbench" "$top/bench/ihbench.c"
+	nullbin=$T/null_responder benchbin=$T/ihbench
+fi
+
+# --- payloads ---------------------------------------------------------------
+payloads=${IHBENCH_PAYLOADS:-$T/payloads}
+names=
+for c in $counts; do names="$names ${c%%=*}"; done
+missing=
+for n in $names; do [ -s "$payloads/$n.json" ] || missing="$missing $n"; done
+if [ -n "$missing" ]; then
+	say "generating payloads:$missing"
+	$py "$top/bench/gen.py" "$payloads" $missing >&2
+fi
+
+# --- lighttpd ----------------------------------------------------------------
+conf_in=${IHBENCH_LIGHTTPD_CONF:-}
+if [ -z "$conf_in" ]; then
+	for f in "$top/lighttpd-conf/imagehook.conf.in" "$top/lighttpd-conf/imagehook-spawn.conf.in"; do
+		if [ -f "$f" ] && grep -q '"bin-path"' "$f"; then conf_in=$f; break; fi
+	done
+fi
+if [ -z "$conf_in" ]; then
+	# No shipped config yet: a minimal one of the same shape.
+	conf_in=$T/fallback.conf.in
+	cat >"$conf_in" <<-'EOF'
+	server.modules += ( "mod_fastcgi" )
+	$HTTP["url"] =~ "^/imagehook(/|$)" {
+	    server.max-request-size = 66560
+	    fastcgi.server = ( "/imagehook" => ((
+	        "bin-path" => "@sbindir@/imagehook",
+	        "socket" => "@runstatedir@/lighttpd/imagehook.sock",
+	        "max-procs" => 2,
+	        "check-local" => "disable",
+	        "read-timeout" => 120,
+	        "bin-environment" => (
+	            "IMAGEHOOK_OUTPUT_DIR" => "@localstatedir@/lib/imagehook",
+	            "IMAGEHOOK_LOG" => "@localstatedir@/log/imagehook/imagehook.log",
+	            "IMAGEHOOK_TOKEN" => "@token@",
+	        ),
+	    )) )
+	}
+	EOF
+	conf_name="bench's own minimal config (no shipped lighttpd-conf/imagehook.conf.in yet)"
+else
+	conf_name=${conf_in#"$top"/}
+fi
+path=$(sed -n 's/.*fastcgi\.server *= *( *"\([^"]*\)".*/\1/p' "$conf_in" | head -n 1)
+path=${path:-/imagehook}
+token=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
+
+free_port() {
+	$py -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+wait_port() { # port seconds: waits until something listens on 127.0.0.1:port
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+		sleep 0.1
+	done
+	return 1
+}
+
+children_hwm() { # pid: the largest VmHWM (kB) among its child processes
+	local max=0 c k v kids
+	kids=$(cat /proc/"$1"/task/*/children 2>/dev/null) || true
+	for c in $kids; do
+		while read -r k v _; do
+			if [ "$k" = VmHWM: ] && [ "$v" -gt "$max" ]; then max=$v; fi
+		done 2>/dev/null <"/proc/$c/status" || true
+	done
+	echo "$max"
+}
+
+rss_poll() { # pid file: writes the peak VmHWM of pid's children to file until killed
+	local max=0 v
+	while :; do
+		v=$(children_hwm "$1")
+		if [ "$v" -gt "$max" ]; then max=$v; echo "$max" >"$2"; fi
+		sleep 0.2
+	done
+}
+
+cells=$T/cells.jsonl
+: >"$cells"
+
+# run_ihbench server payload url: one measured cell, its result appended to $cells
+run_ihbench() {
+	local rc=0
+	local count
+	count=$(tr ' ' '\n' <<<"$counts" | sed -n "s/^$2=//p")
+	"$benchbin" -l "$1/$2" -c 4 -n "$count" -d "$secs" -w 1 -b "$payloads/$2.json" "$3" \
+		>"$T/bench.json" || rc=$?
+	if [ $rc -gt 1 ]; then say "ihbench failed ($rc) on $1/$2"; return 1; fi
+}
+
+# lighttpd_cell server binary payload
+lighttpd_cell() {
+	local server=$1 bin=$2 payload=$3 port lp poller rc=0 rss files kids k stray=0
+	rm -rf "$T/sbin" "$T/var" "$T/run" "$T/etc" "$T/upload"
+	mkdir -p "$T/sbin" "$T/var/lib/imagehook" "$T/var/log/imagehook" "$T/run/lighttpd" \
+		"$T/run/imagehook" "$T/etc/imagehook" "$T/upload" "$T/www"
+	ln -s "$bin" "$T/sbin/imagehook"
+	printf '%s\n' "$token" >"$T/etc/imagehook/token"
+	chmod 600 "$T/etc/imagehook/token"
+	sed -e "s|@sbindir@|$T/sbin|g" -e "s|@localstatedir@|$T/var|g" -e "s|@runstatedir@|$T/run|g" \
+		-e "s|@sysconfdir@|$T/etc|g" -e "s|@token@|$token|g" "$conf_in" >"$T/imagehook.conf"
+	port=$(free_port)
+	cat >"$T/lighttpd.conf" <<-EOF
+	server.document-root = "$T/www"
+	server.bind = "127.0.0.1"
+	server.port = $port
+	server.errorlog = "$T/lighttpd-$server-$payload.log"
+	server.upload-dirs = ( "$T/upload" )
+	include "$T/imagehook.conf"
+	EOF
+	# Its own stdio (and so its children's) away from ours: a backend that outlives
+	# lighttpd must not hold the caller's pipe open.
+	lighttpd -D -f "$T/lighttpd.conf" </dev/null >>"$T/lighttpd-stdio.log" 2>&1 &
+	lp=$!
+	pids+=("$lp")
+	if ! wait_port "$port" 10; then
+		say "lighttpd did not start:"; cat "$T/lighttpd-$server-$payload.log" >&2; return 1
+	fi
+	rm -f "$T/rss"
+	rss_poll "$lp" "$T/rss" &
+	poller=$!
+	pids+=("$poller")
+	run_ihbench "$server" "$payload" "http://127.0.0.1:$port$path?token=$token" || rc=1
+	rss=$(children_hwm "$lp") # the processes still alive; the poller caught the others
+	kill "$poller" && wait "$poller" 2>/dev/null || true
+	if [ -s "$T/rss" ] && [ "$(cat "$T/rss")" -gt "$rss" ]; then rss=$(cat "$T/rss"); fi
+	kids=$(cat /proc/"$lp"/task/*/children 2>/dev/null) || true
+	kill "$lp" && wait "$lp" 2>/dev/null || true
+	pids=("${pids[@]:0:${#pids[@]}-2}")
+	# lighttpd sends its backends SIGTERM as it stops; one still there 2 s later
+	# would serve nobody forever. Report it and end it.
+	for k in $kids; do
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			kill -0 "$k" 2>/dev/null || break
+			sleep 0.2
+		done
+		if kill -0 "$k" 2>/dev/null; then
+			stray=$((stray + 1))
+			kill -KILL "$k" 2>/dev/null || true
+		fi
+	done
+	if [ $stray -gt 0 ]; then
+		say "$server/$payload: $stray FastCGI process(es) ignored lighttpd's SIGTERM (killed)"
+	fi
+	files=$(find "$T/var/lib/imagehook" -name '*.png' | wc -l)
+	[ $rc = 0 ] || return 1
+	printf '{"server":"%s","payload":"%s","rss_kb":%s,"files":%s,"stray":%s,"bench":%s}\n' \
+		"$server" "$payload" "$rss" "$files" "$stray" "$(cat "$T/bench.json")" >>"$cells"
+}
+
+say "lighttpd config: $conf_name, path $path, $secs s per cell at most"
+for n in $names; do
+	lighttpd_cell ceiling "$nullbin" "$n" || say "ceiling/$n: no result"
+done
+if [ -n "$ihbin" ]; then
+	for n in $names; do
+		lighttpd_cell imagehook "$ihbin" "$n" || say "imagehook/$n: no result"
+	done
+fi
+
+# --- the Flask peer ------------------------------------------------------------
+peer_dir=${IHBENCH_PEER_DIR:-$top/../shared/bench}
+if [ $peer = 1 ]; then
+	if [ -f "$peer_dir/peer_flask.py" ] && command -v gunicorn >/dev/null &&
+		$py -c 'import flask, PIL' 2>/dev/null; then
+		port=$(free_port)
+		mkdir -p "$T/peer-out"
+		OUT=$T/peer-out gunicorn -w 2 --timeout 300 -b "127.0.0.1:$port" --chdir "$peer_dir" \
+			peer_flask:app >"$T/gunicorn.log" 2>&1 &
+		gp=$!
+		pids+=("$gp")
+		if wait_port "$port" 20; then
+			for n in $names; do
+				if run_ihbench peer "$n" "http://127.0.0.1:$port/callback"; then
+					printf '{"server":"peer","payload":"%s","bench":%s}\n' "$n" \
+						"$(cat "$T/bench.json")" >>"$cells"
+				fi
+				rm -rf "$T/peer-out"/*
+			done
+		else
+			say "gunicorn did not start"; cat "$T/gunicorn.log" >&2
+		fi
+		kill "$gp" && wait "$gp" 2>/dev/null || true
+	else
+		say "no peer: needs $peer_dir/peer_flask.py, gunicorn, python3-flask, python3-pil"
+	fi
+fi
+
+# --- report ------------------------------------------------------------------
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+rev=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo none)
+$py "$top/bench/report.py" "$cells" "$out" \
+	"date=$(date -u +%Y-%m-%dT%H:%MZ)" \
+	"command=bench/run.sh$([ $quick = 1 ] && echo ' --quick')" \
+	"cpu=${cpu:-unknown}, $(nproc) cores ($(nproc --all) online)" \
+	"memory=$(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)" \
+	"kernel=$(uname -sr)" \
+	"lighttpd=$(lighttpd -v 2>&1 | head -n 1)" \
+	"compiler=$(${CC:-cc} --version | head -n 1)" \
+	"imagehook=$([ -n "$ihbin" ] && echo "$ihbin (commit $rev)" || echo 'not built')" \
+	"lighttpd config=$conf_name, URL path $path, token in the query" \
+	"load=ihbench, 4 connections, 1 warm-up request each, per cell at most $secs s and $counts requests" \
+	"filesystem of the output=$(df -T "$T" | awk 'NR == 2 {print $2}') ($T)"
+say "results written to $out"

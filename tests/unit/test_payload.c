@@ -1,0 +1,780 @@
+/*
+ * test_payload.c - golden tests of the callback model (tests/golden/<name>.json is
+ * parsed, the model printed and compared with <name>.expected), plus job.json rendering.
+ */
+#include "ih_config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "buf.h"
+#include "ih_error.h"
+#include "payload.h"
+
+/* The limits every golden fixture is parsed with (small, so the hostile ones stay small). */
+static const struct payload_limits golden_limits = { .max_depth = 20, .max_images = 8 };
+
+/* The fixtures; a note says which earlier bug the fixture guards against. */
+static const struct fixture {
+	const char *name;
+	const char *note;
+} fixtures[] = {
+	{ "a1111_seed", NULL },
+	{ "a1111_init_images", NULL },
+	{ "a1111_grid", "infotexts[i] belongs to images[i]: the grid's infotext is inserted at 0" },
+	{ "a1111_bad_info", NULL },
+	{ "comfy5_objects", NULL },
+	{ "comfy5_no_images", NULL },
+	{ "comfy4_message", NULL },
+	{ "comfy4_error", NULL },
+	{ "comfy4_message_url", NULL },
+	{ "ashley_images", NULL },
+	{ "sdxl_data_uri", NULL },
+	{ "sdxl_url", NULL },
+	{ "failed_plain", NULL },
+	{ "failed_json_error", NULL },
+	{ "error_list", NULL },
+	{ "completed_no_output", NULL },
+	{ "completed_output_null", NULL },
+	{ "error_with_output", NULL },
+	{ "cancelled", NULL },
+	{ "timed_out", NULL },
+	{ "unknown_status", NULL },
+	{ "no_id", NULL },
+	{ "id_not_string", NULL },
+	{ "not_object", NULL },
+	{ "invalid_json", NULL },
+	{ "trailing_data", NULL },
+	{ "too_deep", NULL },
+	{ "too_many_images", NULL },
+	{ "images_not_array", "output.images not an array beside a string output.image_url once "
+			      "aborted in json_object_array_get_idx" },
+};
+#define N_FIXTURES (sizeof fixtures / sizeof fixtures[0])
+
+static const char *argv0 = "tests/unit/test_payload";
+
+/* True when dir/tests/golden exists. */
+static int has_golden(const char *dir)
+{
+	char path[4200];
+	snprintf(path, sizeof path, "%s/tests/golden", dir);
+	DIR *d = opendir(path);
+	if (d == NULL)
+		return 0;
+	closedir(d);
+	return 1;
+}
+
+/*
+ * The source tree's top: $TOP_SRCDIR (exported by make check); else two levels
+ * above this program (an in-tree build); else [srcdir] as __FILE__ names it,
+ * relative to the directory make ran in.
+ */
+static const char *top_srcdir(void)
+{
+	static char top[4096];
+	if (top[0] != '\0')
+		return top;
+	const char *env = getenv("TOP_SRCDIR");
+	if (env != NULL && *env != '\0') {
+		snprintf(top, sizeof top, "%s", env);
+		return top;
+	}
+	const char *slash = strrchr(argv0, '/');
+	snprintf(top, sizeof top, "%.*s%s../..", slash ? (int)(slash - argv0) : 0, argv0,
+		 slash ? "/" : "");
+	if (has_golden(top))
+		return top;
+	const char *f = __FILE__;
+	const char *cut = strstr(f, "tests/unit/test_payload.c");
+	int n = cut != NULL && cut > f ? (int)(cut - f) - 1 : 0;
+	snprintf(top, sizeof top, "%.*s", n, f);
+	if (top[0] == '\0')
+		snprintf(top, sizeof top, ".");
+	return top;
+}
+
+static const char *golden_dir(void)
+{
+	static char dir[4200];
+	if (dir[0] == '\0')
+		snprintf(dir, sizeof dir, "%s/tests/golden", top_srcdir());
+	return dir;
+}
+
+/* Reads a whole file; returns a malloc'd NUL-terminated buffer or NULL. */
+static char *read_all(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return NULL;
+	struct buf b = { 0 };
+	char chunk[8192];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		if (buf_append(&b, chunk, n) != IH_OK)
+			break;
+	fclose(f);
+	if (b.data == NULL && buf_puts(&b, "") != IH_OK)
+		return NULL;
+	*len = b.len;
+	return b.data;
+}
+
+static char *read_fixture(const char *name, const char *ext, size_t *len)
+{
+	char path[4400];
+	snprintf(path, sizeof path, "%s/%s%s", golden_dir(), name, ext);
+	return read_all(path, len);
+}
+
+/* Writes text to path via a temporary name, so a failed accept leaves the old file. */
+static int write_all(const char *path, const char *text, size_t len)
+{
+	char tmp[4500];
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	FILE *f = fopen(tmp, "wb");
+	if (f == NULL)
+		return -1;
+	int ok = fwrite(text, 1, len, f) == len;
+	ok = (fclose(f) == 0) && ok;
+	if (!ok || rename(tmp, path) != 0) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static const char *err_name(int rc)
+{
+	switch (rc) {
+	case IH_OK: return "IH_OK";
+	case IH_ERR_NOMEM: return "IH_ERR_NOMEM";
+	case IH_ERR_TOO_LARGE: return "IH_ERR_TOO_LARGE";
+	case IH_ERR_NOT_JSON: return "IH_ERR_NOT_JSON";
+	case IH_ERR_NOT_OBJECT: return "IH_ERR_NOT_OBJECT";
+	case IH_ERR_NO_ID: return "IH_ERR_NO_ID";
+	case IH_ERR_TOO_DEEP: return "IH_ERR_TOO_DEEP";
+	case IH_ERR_TOO_MANY: return "IH_ERR_TOO_MANY";
+	default: return "IH_ERR_(unexpected)";
+	}
+}
+
+/* Appends s[0..n) quoted, with anything but printable ASCII escaped, so dumps stay text. */
+static void put_quoted(struct buf *b, const char *s, size_t n)
+{
+	if (s == NULL) {
+		buf_puts(b, "none");
+		return;
+	}
+	buf_puts(b, "\"");
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\')
+			buf_printf(b, "\\%c", c);
+		else if (c == '\n')
+			buf_puts(b, "\\n");
+		else if (c == '\t')
+			buf_puts(b, "\\t");
+		else if (c < 0x20 || c >= 0x7f)
+			buf_printf(b, "\\x%02x", c);
+		else
+			buf_append(b, &s[i], 1);
+	}
+	buf_puts(b, "\"");
+}
+
+static void put_field(struct buf *b, const char *key, const char *s)
+{
+	buf_printf(b, "%s: ", key);
+	put_quoted(b, s, s ? strlen(s) : 0);
+	buf_puts(b, "\n");
+}
+
+/* The stable text dump of what payload_parse made of body[0..len). */
+static void dump_model(const char *body, size_t len, struct buf *out)
+{
+	struct payload *p = NULL;
+	const char *why = NULL;
+	int rc = payload_parse(body, len, &golden_limits, &p, &why);
+	buf_printf(out, "parse: %s\n", err_name(rc));
+	if (rc != IH_OK) {
+		assert_null(p);
+		put_field(out, "why", why);
+		return;
+	}
+	int64_t ms;
+	put_field(out, "id", payload_id(p));
+	put_field(out, "status", payload_status(p));
+	put_field(out, "worker", payload_worker_id(p));
+	put_field(out, "webhook", payload_webhook(p));
+	if (payload_delay_ms(p, &ms))
+		buf_printf(out, "delay_ms: %" PRId64 "\n", ms);
+	else
+		buf_puts(out, "delay_ms: none\n");
+	if (payload_exec_ms(p, &ms))
+		buf_printf(out, "exec_ms: %" PRId64 "\n", ms);
+	else
+		buf_puts(out, "exec_ms: none\n");
+	put_field(out, "error", payload_error_text(p));
+	buf_printf(out, "output_missing: %d\n", payload_output_missing(p));
+	size_t n = payload_image_count(p);
+	buf_printf(out, "images: %zu\n", n);
+	for (size_t i = 0; i < n; i++) {
+		const struct payload_image *img = payload_image(p, i);
+		assert_non_null(img);
+		buf_printf(out, "image[%zu]: %s %s where=%s infotext=%d len=%zu head=", i,
+			   img->role == PAYLOAD_INPUT ? "input" : "output",
+			   img->kind == PAYLOAD_URL ? "url" : "base64", img->where, img->infotext,
+			   img->len);
+		put_quoted(out, img->text, img->len < 16 ? img->len : 16);
+		buf_puts(out, "\n");
+		const char *it = payload_infotext(p, img->infotext);
+		if (it != NULL) {
+			buf_puts(out, "  infotext: ");
+			put_quoted(out, it, strlen(it));
+			buf_puts(out, "\n");
+		}
+	}
+	assert_null(payload_image(p, n));
+	payload_free(p);
+}
+
+/* Prints where two dumps first differ, by line. */
+static void show_first_difference(const char *want, const char *got)
+{
+	int line = 1;
+	const char *w = want, *g = got;
+	while (*w != '\0' && *w == *g) {
+		if (*w == '\n')
+			line++;
+		w++;
+		g++;
+	}
+	while (w > want && w[-1] != '\n') {
+		w--;
+		g--;
+	}
+	print_error("first difference at line %d:\n  expected: %.*s\n  actual:   %.*s\n", line,
+		    (int)strcspn(w, "\n"), w, (int)strcspn(g, "\n"), g);
+}
+
+static void test_golden(void **state)
+{
+	const struct fixture *fx = *state;
+	int accept = getenv("IH_GOLDEN_ACCEPT") != NULL;
+	size_t len = 0, elen = 0;
+	char *body = read_fixture(fx->name, ".json", &len);
+	if (body == NULL)
+		fail_msg("cannot read %s/%s.json: %s", golden_dir(), fx->name, strerror(errno));
+	struct buf got = { 0 };
+	dump_model(body, len, &got);
+	free(body);
+
+	char path[4400];
+	snprintf(path, sizeof path, "%s/%s.expected", golden_dir(), fx->name);
+	if (accept) {
+		if (write_all(path, got.data, got.len) != 0)
+			fail_msg("cannot write %s: %s", path, strerror(errno));
+		print_message("[ ACCEPTED ] %s\n", path);
+		buf_free(&got);
+		return;
+	}
+	char *want = read_fixture(fx->name, ".expected", &elen);
+	if (want == NULL || strcmp(want, got.data) != 0) {
+		print_error("golden mismatch for %s.json; actual model:\n%s", fx->name, got.data);
+		if (want != NULL)
+			show_first_difference(want, got.data);
+		else
+			print_error("(no %s)\n", path);
+		char *abs = realpath(top_srcdir(), NULL);
+		print_error("review it against docs/field-notes.md, then accept all with:\n"
+			    "  IH_GOLDEN_ACCEPT=1 TOP_SRCDIR='%s' %s\n", abs ? abs : top_srcdir(), argv0);
+		free(abs);
+		free(want);
+		buf_free(&got);
+		fail_msg("golden mismatch for %s", fx->name);
+	}
+	free(want);
+	buf_free(&got);
+}
+
+/* Every fixture in tests/golden is in the table, and every table entry has both files. */
+static void test_golden_set_complete(void **state)
+{
+	(void)state;
+	DIR *d = opendir(golden_dir());
+	if (d == NULL)
+		fail_msg("cannot open %s", golden_dir());
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+		const char *ext = strrchr(e->d_name, '.');
+		if (ext == NULL || (strcmp(ext, ".json") != 0 && strcmp(ext, ".expected") != 0))
+			continue;
+		size_t base = n - strlen(ext);
+		int found = 0;
+		for (size_t i = 0; i < N_FIXTURES && !found; i++)
+			found = strlen(fixtures[i].name) == base &&
+				strncmp(fixtures[i].name, e->d_name, base) == 0;
+		if (!found)
+			fail_msg("%s is not listed in test_payload.c's fixtures[]", e->d_name);
+	}
+	closedir(d);
+	if (getenv("IH_GOLDEN_ACCEPT") != NULL)
+		return;
+	for (size_t i = 0; i < N_FIXTURES; i++) {
+		size_t len;
+		char *t = read_fixture(fixtures[i].name, ".expected", &len);
+		if (t == NULL)
+			fail_msg("%s.expected is missing", fixtures[i].name);
+		free(t);
+	}
+}
+
+/* Parses a literal body with the golden limits; asserts the result code. */
+static struct payload *parse_str(const char *body, int want)
+{
+	struct payload *p = NULL;
+	const char *why = NULL;
+	assert_int_equal(payload_parse(body, strlen(body), &golden_limits, &p, &why), want);
+	if (want != IH_OK)
+		assert_null(p);
+	return p;
+}
+
+static struct payload *parse_fixture(const char *name)
+{
+	size_t len;
+	char *body = read_fixture(name, ".json", &len);
+	assert_non_null(body);
+	struct payload *p = NULL;
+	const char *why = NULL;
+	assert_int_equal(payload_parse(body, len, &golden_limits, &p, &why), IH_OK);
+	/* The model must not borrow the body beyond the call. */
+	memset(body, 'X', len);
+	free(body);
+	return p;
+}
+
+static json_object *parse_json(const char *text, size_t len)
+{
+	json_tokener *tok = json_tokener_new();
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	json_object *o = json_tokener_parse_ex(tok, text, (int)len);
+	size_t end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (o == NULL)
+		fail_msg("rendered record is not JSON:\n%s", text);
+	while (end < len && (text[end] == '\n' || text[end] == ' '))
+		end++;
+	assert_int_equal(end, len);
+	return o;
+}
+
+static json_object *at(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+	if (o == NULL || !json_object_object_get_ex(o, key, &v))
+		return NULL;
+	return v;
+}
+
+static const char *str_at(json_object *o, const char *key)
+{
+	json_object *v = at(o, key);
+	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+static void test_parse_boundaries(void **state)
+{
+	(void)state;
+	struct payload *p;
+
+	payload_free(NULL);
+	p = parse_str("{\"id\":\"x\"}", IH_OK);
+	assert_string_equal(payload_id(p), "x");
+	assert_string_equal(payload_status(p), "UNKNOWN");
+	assert_null(payload_worker_id(p));
+	assert_null(payload_webhook(p));
+	assert_null(payload_error_text(p));
+	assert_int_equal(payload_output_missing(p), 0);
+	assert_int_equal(payload_image_count(p), 0);
+	assert_null(payload_infotext(p, 0));
+	assert_null(payload_infotext(p, -1));
+	payload_free(p);
+
+	parse_str("", IH_ERR_NOT_JSON);
+	parse_str("   ", IH_ERR_NOT_JSON);
+	/* json-c cannot tell a bare "null" at the end of input from a cut one; either way, refused. */
+	struct payload *np = NULL;
+	const char *nwhy = NULL;
+	int nrc = payload_parse("null", 4, &golden_limits, &np, &nwhy);
+	assert_true(nrc == IH_ERR_NOT_JSON || nrc == IH_ERR_NOT_OBJECT);
+	assert_null(np);
+	parse_str("[1]", IH_ERR_NOT_OBJECT);
+	parse_str("\"id\"", IH_ERR_NOT_OBJECT);
+	parse_str("{\"id\":\"\"}", IH_ERR_NO_ID);
+	parse_str("{\"id\":null}", IH_ERR_NO_ID);
+	parse_str("{\"id\":[\"x\"]}", IH_ERR_NO_ID);
+	parse_str("{\"ID\":\"x\"}", IH_ERR_NO_ID);
+	/* Strict JSON: no trailing commas, single quotes or comments. */
+	parse_str("{\"id\":\"x\",}", IH_ERR_NOT_JSON);
+	parse_str("{'id':'x'}", IH_ERR_NOT_JSON);
+	parse_str("{\"id\":\"x\"} /* c */", IH_ERR_NOT_JSON);
+	/* Invalid UTF-8 is refused, not stored as text nobody can read back. */
+	parse_str("{\"id\":\"\xff\"}", IH_ERR_NOT_JSON);
+
+	/* An id with a NUL inside would be cut short on disk: refused, with a reason. */
+	const char *why = NULL;
+	static const char nul_id[] = "{\"id\":\"a\\u0000b\"}";
+	p = NULL;
+	assert_int_equal(payload_parse(nul_id, sizeof nul_id - 1, &golden_limits, &p, &why),
+			 IH_ERR_NO_ID);
+	assert_non_null(why);
+
+	/* A body with a raw NUL after the value is not JSON. */
+	static const char nul_after[] = "{\"id\":\"x\"}\0";
+	assert_int_equal(payload_parse(nul_after, sizeof nul_after - 1, &golden_limits, &p, &why),
+			 IH_ERR_NOT_JSON);
+
+	/* Trailing whitespace is fine. */
+	p = parse_str("{\"id\":\"x\"}\r\n\t ", IH_OK);
+	payload_free(p);
+}
+
+static void test_depth_limit_boundary(void **state)
+{
+	(void)state;
+	/* {"id":"x","a": + k arrays: depth 1 + k. */
+	char body[256];
+	for (int k = 17; k <= 21; k++) {
+		int n = snprintf(body, sizeof body, "{\"id\":\"x\",\"a\":");
+		for (int i = 0; i < k; i++)
+			body[n++] = '[';
+		for (int i = 0; i < k; i++)
+			body[n++] = ']';
+		body[n++] = '}';
+		body[n] = '\0';
+		struct payload *p = NULL;
+		const char *why;
+		int rc = payload_parse(body, (size_t)n, &golden_limits, &p, &why);
+		if (k + 1 <= golden_limits.max_depth)
+			assert_int_equal(rc, IH_OK);
+		else
+			assert_int_equal(rc, IH_ERR_TOO_DEEP);
+		payload_free(p);
+	}
+}
+
+static void test_image_limit_boundary(void **state)
+{
+	(void)state;
+	static const char red[] = "\"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4n"
+				  "GP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC\"";
+	for (unsigned k = golden_limits.max_images - 1; k <= golden_limits.max_images + 1; k++) {
+		struct buf b = { 0 };
+		buf_puts(&b, "{\"id\":\"x\",\"output\":{\"images\":[");
+		for (unsigned i = 0; i < k; i++)
+			buf_printf(&b, "%s%s", i ? "," : "", red);
+		buf_puts(&b, "]}}");
+		struct payload *p = NULL;
+		const char *why;
+		int rc = payload_parse(b.data, b.len, &golden_limits, &p, &why);
+		assert_int_equal(rc, k <= golden_limits.max_images ? IH_OK : IH_ERR_TOO_MANY);
+		if (rc == IH_OK)
+			assert_int_equal(payload_image_count(p), k);
+		payload_free(p);
+		buf_free(&b);
+	}
+	/* Input images count toward the same limit. */
+	struct buf b = { 0 };
+	buf_puts(&b, "{\"id\":\"x\",\"output\":{\"images\":[");
+	for (unsigned i = 0; i < golden_limits.max_images; i++)
+		buf_printf(&b, "%s%s", i ? "," : "", red);
+	buf_printf(&b, "]},\"input\":{\"init_images\":[%s]}}", red);
+	parse_str(b.data, IH_ERR_TOO_MANY);
+	buf_free(&b);
+}
+
+/* Every prefix of a real callback is refused cleanly (the body cut by a dropped connection). */
+static void test_truncated_bodies(void **state)
+{
+	(void)state;
+	size_t len;
+	char *body = read_fixture("a1111_init_images", ".json", &len);
+	assert_non_null(body);
+	for (size_t n = 0; n + 2 < len; n++) {
+		struct payload *p = NULL;
+		const char *why = NULL;
+		/* A copy of exactly n bytes, so a read past the end is caught by the sanitizers. */
+		char *cut = malloc(n ? n : 1);
+		assert_non_null(cut);
+		memcpy(cut, body, n);
+		int rc = payload_parse(cut, n, &golden_limits, &p, &why);
+		free(cut);
+		if (rc != IH_ERR_NOT_JSON)
+			fail_msg("prefix of %zu bytes gave %s", n, err_name(rc));
+		assert_null(p);
+	}
+	free(body);
+}
+
+/* A stored[] entry for each image of p: files 0.png.. or the rejected reason. */
+static void fill_stored(const struct payload *p, struct payload_stored *st, char names[][24],
+			size_t reject)
+{
+	for (size_t i = 0; i < payload_image_count(p); i++) {
+		memset(&st[i], 0, sizeof st[i]);
+		if (payload_image(p, i)->kind == PAYLOAD_URL)
+			continue;
+		if (i == reject) {
+			snprintf(names[i], 24, "%u.bin", (unsigned)i);
+			st[i].file = names[i];
+			st[i].error = "PNG chunk CRC mismatch";
+			st[i].bytes = 69;
+			continue;
+		}
+		snprintf(names[i], 24, "%u.png", (unsigned)i);
+		st[i].file = names[i];
+		st[i].format = "png";
+		st[i].bytes = 69;
+		st[i].width = 1;
+		st[i].height = 1;
+		st[i].sha256 = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+		st[i].keywords = "parameters";
+		st[i].added_infotext = 1;
+	}
+}
+
+static const struct payload_record_meta meta = {
+	.received = "2026-11-27T12:00:00.123Z",
+	.remote = "203.0.113.9",
+	.outcome = "stored",
+	.webhook_redacted = "https://hooks.example.invalid/imagehook?token=REDACTED",
+	.bytes = 4242,
+	.body_sha256 = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100",
+};
+
+static void test_render_record(void **state)
+{
+	(void)state;
+	struct payload *p = parse_fixture("a1111_init_images");
+	size_t n = payload_image_count(p);
+	assert_int_equal(n, 3);
+	struct payload_stored st[8];
+	char names[8][24];
+	fill_stored(p, st, names, 99);
+	struct buf out = { 0 };
+	assert_int_equal(payload_render_record(p, st, &meta, &out), IH_OK);
+	payload_free(p);
+
+	/* No base64 left, no secret left. */
+	assert_null(strstr(out.data, "iVBORw0KGgo"));
+	assert_null(strstr(out.data, "golden-secret"));
+	json_object *o = parse_json(out.data, out.len);
+	assert_string_equal(str_at(o, "id"), "102c2af4-8ea7-4abb-a9ec-c2a56cf80a16-u1");
+	assert_string_equal(str_at(o, "webhook"), meta.webhook_redacted);
+
+	/* Each image's place now holds a reference to its file. */
+	json_object *img0 = json_object_array_get_idx(at(at(o, "output"), "images"), 0);
+	assert_true(json_object_is_type(img0, json_type_object));
+	assert_string_equal(str_at(img0, "file"), "0.png");
+	json_object *payload = at(at(o, "input"), "payload");
+	json_object *init0 = json_object_array_get_idx(at(payload, "init_images"), 0);
+	assert_string_equal(str_at(init0, "file"), "1.png");
+	assert_string_equal(str_at(at(payload, "mask"), "file"), "2.png");
+	/* What is not an image is kept as received. */
+	assert_non_null(str_at(at(o, "output"), "info"));
+	assert_string_equal(str_at(payload, "prompt"), "a red dot");
+
+	json_object *ih = at(o, "imagehook");
+	assert_non_null(ih);
+	assert_string_equal(str_at(ih, "received"), meta.received);
+	assert_string_equal(str_at(ih, "remote"), meta.remote);
+	assert_string_equal(str_at(ih, "outcome"), "stored");
+	assert_string_equal(str_at(ih, "body_sha256"), meta.body_sha256);
+	assert_int_equal(json_object_get_int64(at(ih, "bytes")), 4242);
+	json_object *list = at(ih, "images");
+	assert_int_equal(json_object_array_length(list), 3);
+	json_object *d0 = json_object_array_get_idx(list, 0);
+	assert_string_equal(str_at(d0, "where"), "output.images[0]");
+	assert_string_equal(str_at(d0, "role"), "output");
+	assert_string_equal(str_at(d0, "format"), "png");
+	assert_int_equal(json_object_get_int(at(d0, "width")), 1);
+	assert_string_equal(str_at(d0, "sha256"), st[0].sha256);
+	json_object *d1 = json_object_array_get_idx(list, 1);
+	assert_string_equal(str_at(d1, "role"), "input");
+	assert_string_equal(str_at(d1, "where"), "input.payload.init_images[0]");
+	json_object_put(o);
+
+	unsigned stored = 99, rejected = 99;
+	assert_int_equal(payload_record_summary(out.data, out.len, &stored, &rejected), IH_OK);
+	assert_int_equal(stored, 3);
+	assert_int_equal(rejected, 0);
+	buf_free(&out);
+}
+
+static void test_render_urls_rejects_and_errors(void **state)
+{
+	(void)state;
+	/* ComfyUI 5: one base64 image (rejected here) and one S3 URL left in place. */
+	struct payload *p = parse_fixture("comfy5_objects");
+	assert_int_equal(payload_image_count(p), 2);
+	struct payload_stored st[8];
+	char names[8][24];
+	fill_stored(p, st, names, 0);
+	struct buf out = { 0 };
+	assert_int_equal(payload_render_record(p, st, &meta, &out), IH_OK);
+	payload_free(p);
+	json_object *o = parse_json(out.data, out.len);
+	json_object *imgs = at(at(o, "output"), "images");
+	json_object *data0 = at(json_object_array_get_idx(imgs, 0), "data");
+	assert_string_equal(str_at(data0, "file"), "0.bin");
+	assert_string_equal(str_at(data0, "rejected"), "PNG chunk CRC mismatch");
+	assert_string_equal(str_at(json_object_array_get_idx(imgs, 1), "data"),
+			    "https://bucket.s3.example.invalid/jobs/ComfyUI_00002_.png");
+	json_object *list = at(at(o, "imagehook"), "images");
+	assert_string_equal(str_at(json_object_array_get_idx(list, 1), "url"),
+			    "https://bucket.s3.example.invalid/jobs/ComfyUI_00002_.png");
+	assert_non_null(str_at(at(o, "imagehook"), "error"));
+	json_object_put(o);
+	unsigned stored, rejected;
+	assert_int_equal(payload_record_summary(out.data, out.len, &stored, &rejected), IH_OK);
+	assert_int_equal(stored, 0);
+	assert_int_equal(rejected, 1);
+	buf_free(&out);
+
+	/* A crashed handler's error is kept parsed; a lost result is flagged. */
+	p = parse_fixture("failed_json_error");
+	buf_reset(&out);
+	assert_int_equal(payload_render_record(p, st, &meta, &out), IH_OK);
+	payload_free(p);
+	o = parse_json(out.data, out.len);
+	json_object *ep = at(at(o, "imagehook"), "error_parsed");
+	assert_non_null(ep);
+	assert_string_equal(str_at(ep, "runpod_version"), "1.7.0");
+	/* The error as received stays as received. */
+	assert_non_null(str_at(o, "error"));
+	json_object_put(o);
+
+	p = parse_fixture("completed_no_output");
+	buf_reset(&out);
+	assert_int_equal(payload_render_record(p, st, &meta, &out), IH_OK);
+	payload_free(p);
+	o = parse_json(out.data, out.len);
+	assert_true(json_object_get_boolean(at(at(o, "imagehook"), "result_lost_upstream")));
+	json_object_put(o);
+	buf_free(&out);
+}
+
+static void test_render_without_webhook_and_after_release(void **state)
+{
+	(void)state;
+	static const char body[] =
+		"{\"id\":\"x\",\"status\":\"COMPLETED\",\"output\":{\"images\":["
+		"\"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC\","
+		"\"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGNg+M8AAAICAQB7CYF4AAAAAElFTkSuQmCC\"]}}";
+	struct payload *p = parse_str(body, IH_OK);
+	assert_int_equal(payload_image_count(p), 2);
+	/* Releasing early (twice, and out of range) is harmless. */
+	payload_release_image(p, 0);
+	payload_release_image(p, 0);
+	payload_release_image(p, 1);
+	payload_release_image(p, 7);
+	struct payload_stored st[2];
+	char names[2][24];
+	fill_stored(p, st, names, 99);
+	struct buf out = { 0 };
+	assert_int_equal(payload_render_record(p, st, &meta, &out), IH_OK);
+	payload_free(p);
+	assert_null(strstr(out.data, "iVBORw0KGgo"));
+	json_object *o = parse_json(out.data, out.len);
+	/* No webhook in the body: none is invented. */
+	assert_null(at(o, "webhook"));
+	json_object *imgs = at(at(o, "output"), "images");
+	assert_string_equal(str_at(json_object_array_get_idx(imgs, 1), "file"), "1.png");
+	json_object_put(o);
+	buf_free(&out);
+}
+
+/* Known bug (reported): SDXL's image_url, a copy of images[0], keeps its base64 in job.json. */
+static void test_render_sdxl_image_url_has_no_base64(void **state)
+{
+	(void)state;
+	struct payload *p = parse_fixture("sdxl_data_uri");
+	assert_int_equal(payload_image_count(p), 2);
+	struct payload_stored st[2];
+	char names[2][24];
+	fill_stored(p, st, names, 99);
+	struct buf out = { 0 };
+	assert_int_equal(payload_render_record(p, st, &meta, &out), IH_OK);
+	payload_free(p);
+	json_object *o = parse_json(out.data, out.len);
+	json_object_put(o);
+	if (strstr(out.data, "iVBORw0KGgo") != NULL)
+		fail_msg("base64 left in the record:\n%s", out.data);
+	buf_free(&out);
+}
+
+static void test_record_summary_rejects_garbage(void **state)
+{
+	(void)state;
+	unsigned s = 7, r = 7;
+	assert_int_equal(payload_record_summary("", 0, &s, &r), IH_ERR_NOT_JSON);
+	assert_int_equal(s, 0);
+	assert_int_equal(r, 0);
+	assert_int_equal(payload_record_summary("not json", 8, &s, &r), IH_ERR_NOT_JSON);
+	assert_int_equal(payload_record_summary("[1,2]", 5, &s, &r), IH_ERR_NOT_JSON);
+	assert_int_equal(payload_record_summary("{\"id\":\"x\"}", 10, &s, &r), IH_ERR_NOT_JSON);
+	static const char t[] = "{\"imagehook\":{\"images\":[{\"file\":\"0.png\"},"
+				"{\"file\":\"1.bin\",\"rejected\":\"bad\"},{\"url\":\"https://x\"},"
+				"{\"file\":\"2.png\"}]}}";
+	assert_int_equal(payload_record_summary(t, sizeof t - 1, &s, &r), IH_OK);
+	assert_int_equal(s, 2);
+	assert_int_equal(r, 1);
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	if (argv[0] != NULL)
+		argv0 = argv[0];
+	static const struct CMUnitTest rest[] = {
+		cmocka_unit_test(test_golden_set_complete),
+		cmocka_unit_test(test_parse_boundaries),
+		cmocka_unit_test(test_depth_limit_boundary),
+		cmocka_unit_test(test_image_limit_boundary),
+		cmocka_unit_test(test_truncated_bodies),
+		cmocka_unit_test(test_render_record),
+		cmocka_unit_test(test_render_urls_rejects_and_errors),
+		cmocka_unit_test(test_render_without_webhook_and_after_release),
+		cmocka_unit_test(test_record_summary_rejects_garbage),
+		cmocka_unit_test(test_render_sdxl_image_url_has_no_base64),
+	};
+	/* One test per golden fixture, so each passes or fails on its own. */
+	struct CMUnitTest tests[N_FIXTURES + sizeof rest / sizeof rest[0]];
+	size_t n = 0;
+	for (size_t i = 0; i < N_FIXTURES; i++) {
+		struct CMUnitTest t = { fixtures[i].name, test_golden, NULL, NULL,
+					(void *)&fixtures[i] };
+		tests[n++] = t;
+	}
+	for (size_t i = 0; i < sizeof rest / sizeof rest[0]; i++)
+		tests[n++] = rest[i];
+	return _cmocka_run_group_tests("test_payload", tests, n, NULL, NULL);
+}
