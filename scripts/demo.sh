@@ -16,7 +16,7 @@ chmod 600 "$demo/etc/imagehook/token"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
 # The shipped config, with this checkout's paths in place of the installed ones.
-sed -e "s|@sbindir@|$top|g" -e "s|@localstatedir@|$demo/var|g" \
+sed -e "s|@sbindir@|$top/build|g" -e "s|@localstatedir@|$demo/var|g" \
 	-e "s|@sysconfdir@|$demo/etc|g" -e "s|@runstatedir@|$demo/run|g" \
 	lighttpd-conf/imagehook-spawn.conf.in >"$demo/imagehook.conf"
 cat >"$demo/lighttpd.conf" <<CONF

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Installs the Debian packages imagehook needs, then bootstraps and builds it in place.
+# Installs the Debian packages imagehook needs, then bootstraps and builds it in build/.
 # Sourced by scripts/test.sh and scripts/demo.sh; safe to run again.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -29,9 +29,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
 	[ -z "$added_policy" ] || $SUDO rm -f /usr/sbin/policy-rc.d
 fi
 
-echo "== building imagehook"
-if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt configure ]; then
-	autoreconf -fi >/dev/null
-fi
-[ -f Makefile ] || ./configure -q
-make -s -j"$(nproc)" >/dev/null
+echo "== building imagehook in build/"
+[ -x configure ] || autoreconf -fi >/dev/null
+# Builds live in build/ (and build-san/): an in-tree configuration would forbid them.
+[ ! -f Makefile ] || make -s distclean >/dev/null
+mkdir -p build
+(cd build && { [ -f Makefile ] || ../configure -q; } && make -s -j"$(nproc)" >/dev/null)

@@ -35,11 +35,12 @@ check() {
 	fi
 }
 
-check main "$top"
+check main "$top/build"
 
 echo "== building with AddressSanitizer + UndefinedBehaviorSanitizer"
-rm -rf build-san && mkdir build-san
-if (cd build-san && ../configure -q --enable-sanitizers --enable-werror && make -s -j2 >/dev/null); then
+mkdir -p build-san
+if (cd build-san && { [ -f Makefile ] || ../configure -q --enable-sanitizers --enable-werror; } &&
+	make -s -j2 >/dev/null); then
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 UBSAN_OPTIONS=print_stacktrace=1 \
 		check sanitizers "$top/build-san"
 else
@@ -49,12 +50,12 @@ fi
 
 # valgrind: every unit test and the CGI end-to-end tests (the servers' tests would take too long).
 VG="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite"
-unit_list=$(make -s -C "$top" print-unit-tests 2>/dev/null)
-check valgrind "$top" TESTS="$unit_list tests/e2e/cgi.test" LOG_COMPILER="$VG" \
+unit_list=$(make -s -C "$top/build" print-unit-tests 2>/dev/null)
+check valgrind "$top/build" TESTS="$unit_list tests/e2e/cgi.test" LOG_COMPILER="$VG" \
 	IMAGEHOOK_WRAPPER="$VG"
 
 echo "== make distcheck"
-if make -s distcheck >"$top/.check-distcheck.out" 2>&1; then
+if make -s -C "$top/build" distcheck >"$top/.check-distcheck.out" 2>&1; then
 	echo "   distcheck passed"
 	distcheck_pass=1
 else

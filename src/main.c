@@ -4,13 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "handler.h"
 #include "ih_error.h"
-#include "logline.h"
 #include "request.h"
 #include "settings.h"
-#include "store.h"
 
 static void usage(FILE *out)
 {
@@ -41,27 +40,56 @@ static void usage(FILE *out)
 	      out);
 }
 
-/* Checks every setting and that the folders are usable; prints the effective configuration. */
+/* 0 when path (or, if it does not exist yet, the folder that would hold it) is writable. */
+static int writable(const char *path, int is_dir, char *why, size_t whysz)
+{
+	if (access(path, F_OK) == 0) {
+		if (access(path, is_dir ? W_OK | X_OK : W_OK) == 0)
+			return 0;
+		snprintf(why, whysz, "%s is not writable by uid %ld", path, (long)geteuid());
+		return -1;
+	}
+	/* Missing: imagehook creates it, so the nearest existing parent must be writable. */
+	char parent[4096];
+	snprintf(parent, sizeof parent, "%s", path);
+	for (;;) {
+		char *slash = strrchr(parent, '/');
+		if (slash == NULL) {
+			snprintf(parent, sizeof parent, ".");
+			break;
+		}
+		*slash = '\0';
+		if (parent[0] == '\0')
+			snprintf(parent, sizeof parent, "/");
+		if (access(parent, F_OK) == 0)
+			break;
+	}
+	if (access(parent, W_OK | X_OK) == 0)
+		return 0;
+	snprintf(why, whysz, "%s does not exist and %s is not writable by uid %ld", path, parent,
+		 (long)geteuid());
+	return -1;
+}
+
+/*
+ * Checks every setting and that the folders are usable, creating nothing: run as
+ * root, it must not leave root-owned files the service user cannot write.
+ */
 static int check_config(struct settings *s)
 {
-	struct store *st = NULL;
-	struct logfile lf = { .fd = -1 };
-	int rc = store_open(s->output_dir, &st);
-	store_close(st);
-	int lrc = logfile_open(&lf, s->log_path);
-	logfile_close(&lf);
-	settings_print(s, stdout);
+	char why[8192];
 	int bad = 0;
+	settings_print(s, stdout);
 	if (s->problems != NULL) {
 		fprintf(stderr, "imagehook: configuration problem: %s\n", s->problems);
 		bad = 1;
 	}
-	if (rc != IH_OK) {
-		fprintf(stderr, "imagehook: output folder %s: %s\n", s->output_dir, ih_strerror(rc));
+	if (writable(s->output_dir, 1, why, sizeof why) != 0) {
+		fprintf(stderr, "imagehook: output folder: %s\n", why);
 		bad = 1;
 	}
-	if (lrc != IH_OK) {
-		fprintf(stderr, "imagehook: log file %s: %s\n", s->log_path, ih_strerror(lrc));
+	if (writable(s->log_path, 0, why, sizeof why) != 0) {
+		fprintf(stderr, "imagehook: log file: %s\n", why);
 		bad = 1;
 	}
 	if (!bad)

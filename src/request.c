@@ -53,6 +53,26 @@ static long long content_length(void)
 	return v;
 }
 
+/*
+ * PATH_INFO, or when the server sends none (nginx and mod_proxy_fcgi by default)
+ * the path of REQUEST_URI, so a token as the final path segment still arrives.
+ */
+static const char *path_info(char *buf, size_t bufsz)
+{
+	const char *pi = getenv("PATH_INFO");
+	if (pi != NULL && *pi != '\0')
+		return pi;
+	const char *uri = getenv("REQUEST_URI");
+	if (uri == NULL)
+		return NULL;
+	size_t n = strcspn(uri, "?#");
+	if (n >= bufsz)
+		return NULL;
+	memcpy(buf, uri, n);
+	buf[n] = '\0';
+	return buf;
+}
+
 static void send_reply(const struct reply *r)
 {
 	/* libfcgi's printf does not know %zu: format lengths ourselves. */
@@ -82,6 +102,7 @@ int request_serve(struct handler *h)
 	sigaction(SIGPIPE, &sa, NULL);
 
 	struct reply r;
+	char uri[1024];
 	memset(&r, 0, sizeof r);
 	while (!stop_requested && FCGI_Accept() >= 0) {
 		in_request = 1;
@@ -89,7 +110,7 @@ int request_serve(struct handler *h)
 		struct req_meta m = {
 			.method = getenv("REQUEST_METHOD"),
 			.query = getenv("QUERY_STRING"),
-			.path_info = getenv("PATH_INFO"),
+			.path_info = path_info(uri, sizeof uri),
 			.remote_addr = getenv("REMOTE_ADDR"),
 			.content_length = content_length(),
 		};
