@@ -14,6 +14,13 @@ static const struct {
 	[OUTCOME_PARTIAL] = { "stored_partial", 200 },
 	[OUTCOME_ALL_REJECTED] = { "images_rejected", 200 },
 	[OUTCOME_RECORDED] = { "recorded", 200 },
+	[OUTCOME_FAILED] = { "failed", 200 },
+	[OUTCOME_CANCELLED] = { "cancelled", 200 },
+	[OUTCOME_TIMED_OUT] = { "timed_out", 200 },
+	[OUTCOME_UNKNOWN_STATUS] = { "unknown_status", 200 },
+	/* 200 all the same: a retry delivers the same empty result. */
+	[OUTCOME_LOST_UPSTREAM] = { "lost_upstream", 200 },
+	[OUTCOME_WORKER_ERROR] = { "worker_error", 200 },
 	[OUTCOME_DUPLICATE] = { "duplicate", 200 },
 	[OUTCOME_BAD_REQUEST] = { "bad_request", 400 },
 	[OUTCOME_UNAUTHORIZED] = { "unauthorized", 401 },
@@ -58,6 +65,27 @@ const char *answer_reason(int status)
 	default:
 		return "Internal Server Error";
 	}
+}
+
+enum outcome answer_job_outcome(const struct job_facts *f)
+{
+	const char *st = f->status ? f->status : "";
+	/* The platform's own terminal statuses say what happened, images or not. */
+	if (strcmp(st, "FAILED") == 0)
+		return OUTCOME_FAILED;
+	if (strcmp(st, "CANCELLED") == 0)
+		return OUTCOME_CANCELLED;
+	if (strcmp(st, "TIMED_OUT") == 0)
+		return OUTCOME_TIMED_OUT;
+	if (strcmp(st, "COMPLETED") != 0)
+		return OUTCOME_UNKNOWN_STATUS;
+	if (f->output_missing)
+		return OUTCOME_LOST_UPSTREAM;
+	if (f->rejected > 0)
+		return f->stored > 0 ? OUTCOME_PARTIAL : OUTCOME_ALL_REJECTED;
+	if (f->output_error)
+		return OUTCOME_WORKER_ERROR;
+	return f->stored > 0 ? OUTCOME_STORED : OUTCOME_RECORDED;
 }
 
 static int add_string(struct buf *out, const char *key, const char *value)

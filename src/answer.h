@@ -8,7 +8,13 @@ enum outcome {
 	OUTCOME_STORED = 0,       /* every image stored */
 	OUTCOME_PARTIAL,          /* some images rejected (kept raw) */
 	OUTCOME_ALL_REJECTED,     /* images present but none valid (kept raw) */
-	OUTCOME_RECORDED,         /* no images in the callback; record stored */
+	OUTCOME_RECORDED,         /* COMPLETED without images (helper calls, no output images) */
+	OUTCOME_FAILED,           /* status FAILED, recorded */
+	OUTCOME_CANCELLED,        /* status CANCELLED, recorded */
+	OUTCOME_TIMED_OUT,        /* status TIMED_OUT, recorded */
+	OUTCOME_UNKNOWN_STATUS,   /* any other status, recorded as it is */
+	OUTCOME_LOST_UPSTREAM,    /* COMPLETED without any output: the result was lost */
+	OUTCOME_WORKER_ERROR,     /* COMPLETED with a failure inside output (images kept) */
 	OUTCOME_DUPLICATE,        /* same id and status already stored */
 	OUTCOME_BAD_REQUEST,      /* body not a JSON object / no id; body kept */
 	OUTCOME_UNAUTHORIZED,
@@ -42,6 +48,18 @@ struct answer_info {
 
 /* Appends the JSON answer body for *info to out. Returns IH_OK or IH_ERR_NOMEM. */
 int answer_body(const struct answer_info *info, struct buf *out);
+
+/* What decides the outcome of a stored job. */
+struct job_facts {
+	const char *status;       /* the callback's status */
+	int output_missing;       /* COMPLETED with no output at all */
+	int output_error;         /* a failure reported inside output */
+	unsigned stored;
+	unsigned rejected;
+};
+
+/* Returns the outcome of a job that was stored (not a duplicate). Pure. */
+enum outcome answer_job_outcome(const struct job_facts *f);
 
 /* Seconds the sender should wait before retrying a 503. */
 #define ANSWER_RETRY_AFTER 30

@@ -262,17 +262,25 @@ static int store_job(struct handler *h, struct payload *p, struct job_state *js,
 	for (size_t i = 0; i < count; i++) {
 		const struct payload_image *img = payload_image(p, i);
 		int input = img->role == PAYLOAD_INPUT;
+		if (img->same_as >= 0) {
+			/* Identical to an earlier image: the record points at that file. */
+			stored[i] = stored[img->same_as];
+			continue;
+		}
 		rc = store_image(h, job, p, i, input ? in_prefix : out_prefix,
 				 input ? n_in++ : n_out++, &stored[i], &names[i], js);
 		if (rc != IH_OK)
 			goto out;
 	}
-	if (js->log.images_rejected > 0)
-		js->ans.outcome = js->log.images_stored > 0 ? OUTCOME_PARTIAL : OUTCOME_ALL_REJECTED;
-	else if (js->log.images_stored > 0)
-		js->ans.outcome = OUTCOME_STORED;
-	else
-		js->ans.outcome = OUTCOME_RECORDED;
+	struct job_facts facts = {
+		.status = payload_status(p),
+		.output_missing = payload_output_missing(p),
+		/* A worker's error beside a COMPLETED result is a failure too. */
+		.output_error = payload_output_error(p) || payload_error_text(p) != NULL,
+		.stored = js->log.images_stored,
+		.rejected = js->log.images_rejected,
+	};
+	js->ans.outcome = answer_job_outcome(&facts);
 
 	char received[40], body_sha[DIGEST_HEX_LEN];
 	iso_time(&js->log.when, received, sizeof received);

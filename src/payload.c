@@ -33,6 +33,7 @@ struct payload {
 	unsigned max_images;
 	int too_many;
 	int output_missing;
+	int output_error;
 	json_object *url_dup_parent; /* output, when image_url repeats images[0] */
 	size_t url_dup_slot;      /* the slot of images[0] */
 };
@@ -79,7 +80,7 @@ static int add_slot(struct payload *p, enum payload_role role, json_object *v,
 	const char *s = json_object_get_string(v);
 	size_t n = (size_t)json_object_get_string_len(v);
 	struct payload_image img = { .role = role, .kind = PAYLOAD_BASE64, .text = s, .len = n,
-				     .infotext = infotext };
+				     .infotext = infotext, .same_as = -1 };
 	if (is_url(s, n)) {
 		img.kind = PAYLOAD_URL;
 	} else if (starts_with(s, n, "data:")) {
@@ -101,6 +102,15 @@ static int add_slot(struct payload *p, enum payload_role role, json_object *v,
 			return IH_ERR_NOMEM;
 		p->slots = ns;
 		p->cap_slots = cap;
+	}
+	/* The same image sent twice (init_images echoed in output.parameters) is stored once. */
+	for (size_t j = 0; j < p->n_slots; j++) {
+		const struct payload_image *o = &p->slots[j].img;
+		if (o->kind == img.kind && o->same_as < 0 && o->len == img.len && o->text != NULL &&
+		    memcmp(o->text, img.text, img.len) == 0) {
+			img.same_as = (int)j;
+			break;
+		}
 	}
 	struct image_slot *slot = &p->slots[p->n_slots];
 	memset(slot, 0, sizeof *slot);
@@ -255,6 +265,13 @@ static int describe_error(struct payload *p, int max_depth)
 	text[0] = '\0';
 	json_object *err = get(p->root, "error");
 	json_object *output = get(p->root, "output");
+	if (output != NULL && json_object_is_type(output, json_type_object)) {
+		const char *st = get_string(output, "status");
+		json_object *errors = get(output, "errors");
+		p->output_error = (st != NULL && strcmp(st, "error") == 0) || get(output, "error") != NULL ||
+				  (errors != NULL && json_object_is_type(errors, json_type_array) &&
+				   json_object_array_length(errors) > 0);
+	}
 	if (err != NULL && json_object_is_type(err, json_type_string)) {
 		const char *s = json_object_get_string(err);
 		/* A crashed handler's error is itself JSON: error_type, error_message, ... */
@@ -276,7 +293,7 @@ static int describe_error(struct payload *p, int max_depth)
 		snprintf(text, sizeof text, "%s", json_object_to_json_string_ext(err, JSON_C_TO_STRING_PLAIN));
 	} else if (err != NULL && json_object_is_type(err, json_type_object)) {
 		snprintf(text, sizeof text, "%s", json_object_to_json_string_ext(err, JSON_C_TO_STRING_PLAIN));
-	} else if (output != NULL && json_object_is_type(output, json_type_object)) {
+	} else if (p->output_error) {
 		/* Failures reported inside output by the ComfyUI and SDXL workers. */
 		const char *st = get_string(output, "status");
 		json_object *errors = get(output, "errors");
@@ -367,6 +384,12 @@ int payload_parse(const char *body, size_t len, const struct payload_limits *lim
 		char path[96] = "input";
 		rc = scan_input(p, input, path, sizeof path, 0);
 	}
+	/* A1111 echoes its request (init_images too) in output.parameters. */
+	json_object *params = get(output, "parameters");
+	if (rc == IH_OK && params != NULL) {
+		char path[96] = "output.parameters";
+		rc = scan_input(p, params, path, sizeof path, 0);
+	}
 	if (rc == IH_OK)
 		rc = describe_error(p, lim->max_depth);
 	if (rc != IH_OK)
@@ -440,6 +463,11 @@ const char *payload_error_text(const struct payload *p)
 int payload_output_missing(const struct payload *p)
 {
 	return p->output_missing;
+}
+
+int payload_output_error(const struct payload *p)
+{
+	return p->output_error;
 }
 
 size_t payload_image_count(const struct payload *p)
@@ -536,6 +564,8 @@ static json_object *describe_image(const struct payload_image *img, const struct
 		rc = add(d, "infotext_added", json_object_new_boolean(st->added_infotext));
 	if (rc == IH_OK)
 		rc = add_str(d, "rejected", st->error);
+	if (rc == IH_OK && img->same_as >= 0)
+		rc = add(d, "same_as", json_object_new_int(img->same_as));
 	if (rc != IH_OK) {
 		json_object_put(d);
 		return NULL;

@@ -27,6 +27,7 @@ struct payload_image {
 	size_t len;
 	char where[96];       /* JSON path of the value, e.g. "output.images[0]" */
 	int infotext;         /* index into the A1111 infotexts, or -1 */
+	int same_as;          /* index of an earlier reference with identical data, or -1 */
 };
 
 /* Limits on what the parser accepts. */
@@ -59,6 +60,8 @@ int payload_exec_ms(const struct payload *p, int64_t *ms);
 const char *payload_error_text(const struct payload *p);
 /* 1 when status is COMPLETED but there is no output at all (lost upstream). */
 int payload_output_missing(const struct payload *p);
+/* 1 when output reports a failure (status "error", a non-empty errors[], or error). */
+int payload_output_error(const struct payload *p);
 
 /* Number of image references, and the i-th one (borrowed from p). */
 size_t payload_image_count(const struct payload *p);

@@ -26,6 +26,12 @@ static const struct {
 	{ OUTCOME_PARTIAL, "stored_partial", 200 },
 	{ OUTCOME_ALL_REJECTED, "images_rejected", 200 },
 	{ OUTCOME_RECORDED, "recorded", 200 },
+	{ OUTCOME_FAILED, "failed", 200 },
+	{ OUTCOME_CANCELLED, "cancelled", 200 },
+	{ OUTCOME_TIMED_OUT, "timed_out", 200 },
+	{ OUTCOME_UNKNOWN_STATUS, "unknown_status", 200 },
+	{ OUTCOME_LOST_UPSTREAM, "lost_upstream", 200 },
+	{ OUTCOME_WORKER_ERROR, "worker_error", 200 },
 	{ OUTCOME_DUPLICATE, "duplicate", 200 },
 	{ OUTCOME_BAD_REQUEST, "bad_request", 400 },
 	{ OUTCOME_UNAUTHORIZED, "unauthorized", 401 },
@@ -205,6 +211,38 @@ static void test_body_appends(void **state)
 	buf_free(&b);
 }
 
+/* Each status and each shape of result gets its own outcome. */
+static void test_job_outcome(void **state)
+{
+	(void)state;
+	static const struct {
+		struct job_facts f;
+		enum outcome want;
+	} cases[] = {
+		{ { "COMPLETED", 0, 0, 3, 0 }, OUTCOME_STORED },
+		{ { "COMPLETED", 0, 0, 0, 0 }, OUTCOME_RECORDED },
+		{ { "COMPLETED", 0, 0, 2, 1 }, OUTCOME_PARTIAL },
+		{ { "COMPLETED", 0, 0, 0, 2 }, OUTCOME_ALL_REJECTED },
+		{ { "COMPLETED", 1, 0, 0, 0 }, OUTCOME_LOST_UPSTREAM },
+		{ { "COMPLETED", 0, 1, 2, 0 }, OUTCOME_WORKER_ERROR },
+		{ { "COMPLETED", 0, 1, 0, 0 }, OUTCOME_WORKER_ERROR },
+		{ { "FAILED", 0, 0, 0, 0 }, OUTCOME_FAILED },
+		{ { "FAILED", 0, 1, 1, 0 }, OUTCOME_FAILED },
+		{ { "CANCELLED", 0, 0, 0, 0 }, OUTCOME_CANCELLED },
+		{ { "TIMED_OUT", 0, 0, 0, 0 }, OUTCOME_TIMED_OUT },
+		{ { "IN_PROGRESS", 0, 0, 0, 0 }, OUTCOME_UNKNOWN_STATUS },
+		{ { "completed", 0, 0, 1, 0 }, OUTCOME_UNKNOWN_STATUS },
+		{ { NULL, 0, 0, 0, 0 }, OUTCOME_UNKNOWN_STATUS },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		enum outcome got = answer_job_outcome(&cases[i].f);
+		if (got != cases[i].want)
+			fail_msg("case %lu: got %s, want %s", (unsigned long)i, answer_outcome_name(got),
+				 answer_outcome_name(cases[i].want));
+		assert_int_equal(answer_status(got), 200);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -214,6 +252,7 @@ int main(void)
 		cmocka_unit_test(test_body_without_optional_fields),
 		cmocka_unit_test(test_hostile_strings_stay_json),
 		cmocka_unit_test(test_body_appends),
+		cmocka_unit_test(test_job_outcome),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
