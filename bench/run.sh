@@ -240,6 +240,8 @@ lighttpd_cell() {
 		"$server" "$payload" "$rss" "$files" "$stray" "$(cat "$T/bench.json")" >>"$cells"
 }
 
+# Other work on the machine skews every number: keep a trace of it.
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 say "lighttpd config: $conf_name, path $path, $secs s per cell at most"
 for n in $names; do
 	lighttpd_cell ceiling "$nullbin" "$n" || say "ceiling/$n: no result"
@@ -292,5 +294,6 @@ $py "$top/bench/report.py" "$cells" "$out" \
 	"imagehook=$([ -n "$ihbin" ] && echo "$ihbin (commit $rev)" || echo 'not built')" \
 	"lighttpd config=$conf_name, URL path $path, token in the query" \
 	"load=ihbench, 4 connections, 1 warm-up request each, per cell at most $secs s and $counts requests" \
+	"load average (1, 5, 15 min)=$load_before before, $(cut -d' ' -f1-3 /proc/loadavg) after" \
 	"filesystem of the output=$(df -T "$T" | awk 'NR == 2 {print $2}') ($T)"
 say "results written to $out"
