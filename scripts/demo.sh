@@ -46,7 +46,7 @@ done
 url="http://127.0.0.1:$port/imagehook?token=$token"
 echo "== imagehook is listening behind lighttpd at http://127.0.0.1:$port/imagehook"
 echo "== delivering a sample A1111 callback with 3 real PNGs"
-python3 tests/callbacks.py --images 3 --size 256x256 --id "sync-demo-$(date +%s)" >"$demo/sample.json"
+python3 tests/callbacks.py --images 3 --size 256x256 --pretty --seed "$(date +%s)" --id "sync-demo-$(date +%s)" >"$demo/sample.json"
 curl -sS -X POST --data-binary @"$demo/sample.json" -H 'Content-Type: application/json' "$url"
 echo
 echo "== stored files"

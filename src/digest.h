@@ -16,4 +16,17 @@ void digest_sha256_hex(const void *data, size_t len, char hex[DIGEST_HEX_LEN]);
 /* 1 when a and b (n bytes each) are equal; the time taken does not depend on where they differ. */
 int digest_equal(const void *a, const void *b, size_t n);
 
+/* One piece of a message that is hashed without being copied into one buffer. */
+struct digest_part {
+	const void *data;
+	size_t len;
+};
+
+/*
+ * Writes HMAC-SHA256 (RFC 2104) keyed with key[0..keylen) over the concatenation of
+ * parts[0..n) to out. Borrows everything. Returns IH_OK or IH_ERR_NOMEM.
+ */
+int digest_hmac_sha256(const void *key, size_t keylen, const struct digest_part *parts,
+		       size_t n, unsigned char out[DIGEST_LEN]);
+
 #endif

@@ -3,7 +3,7 @@
 
 As a module: png(w, h, seed), callback(...) -> dict, encode(dict) -> bytes.
 As a command: callbacks.py --images N --size WxH [--id ID] [--status S]
-              [--target-mb MB] [--input-images N] > body.json
+              [--target-mb MB] [--input-images N] [--pretty] > body.json
 The PNGs are real (valid CRCs, zlib-compressed rows); their pixels are seeded noise
 so that they do not compress and a body's size is predictable.
 """
@@ -40,6 +40,28 @@ def png(w, h, seed=0, noise=1.0, text=None):
     return out
 
 
+def pretty_png(w, h, seed=0, text=None):
+    """A smooth, colourful w x h picture (for demos and screenshots), deterministic."""
+    import math
+    rnd = random.Random(seed)
+    fx, fy, ph = rnd.uniform(0.4, 1.2), rnd.uniform(0.4, 1.2), rnd.uniform(0, 6.28)
+    rows = []
+    for y in range(h):
+        row = bytearray(b"\x00")
+        for x in range(w):
+            u, v = x / w, y / h
+            r = 128 + 127 * math.sin(fx * u * 6.28 + ph)
+            g = 128 + 127 * math.sin(fy * v * 6.28 + ph * 2)
+            b = 128 + 127 * math.sin((u - v) * 2.5 + ph * 3)
+            row += bytes((int(r), int(g), int(b)))
+        rows.append(bytes(row))
+    ihdr = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
+    out = b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr)
+    if text is not None:
+        out += _chunk(b"tEXt", text[0].encode("latin-1") + b"\0" + text[1].encode("latin-1"))
+    return out + _chunk(b"IDAT", zlib.compress(b"".join(rows), 6)) + _chunk(b"IEND", b"")
+
+
 def job_id(seed):
     return "sync-" + str(uuid.UUID(int=random.Random(seed).getrandbits(128)))
 
@@ -50,7 +72,7 @@ def infotext(seed, w, h):
 
 def callback(n_images=1, size=(64, 64), jid=None, status="COMPLETED", seed=1,
              noise=1.0, input_images=0, webhook="https://example.invalid/hook?token=SECRET",
-             pnginfo=True):
+             pnginfo=True, pretty=False):
     """A dict shaped like the A1111 worker's callback; returns (body, [png bytes]).
 
     Like A1111 with enable_pnginfo on (its default), each PNG already carries its
@@ -60,8 +82,8 @@ def callback(n_images=1, size=(64, 64), jid=None, status="COMPLETED", seed=1,
     w, h = size
     jid = jid or job_id(seed)
     seeds = [seed * 7 + i for i in range(n_images)]
-    pngs = [png(w, h, seed * 1000 + i, noise,
-                ("parameters", infotext(seeds[i], w, h)) if pnginfo else None)
+    make = (lambda sd, t: pretty_png(w, h, sd, t)) if pretty else (lambda sd, t: png(w, h, sd, noise, t))
+    pngs = [make(seed * 1000 + i, ("parameters", infotext(seeds[i], w, h)) if pnginfo else None)
             for i in range(n_images)]
     params = {"prompt": "an astronaut riding a horse", "negative_prompt": "", "seed": -1,
               "batch_size": n_images, "steps": 30, "cfg_scale": 7, "width": w,
@@ -104,13 +126,15 @@ def main():
     ap.add_argument("--status", default="COMPLETED")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--input-images", type=int, default=0)
+    ap.add_argument("--pretty", action="store_true", help="smooth pictures instead of noise")
     a = ap.parse_args()
     if a.target_mb:
         side = size_for_mb(a.target_mb, a.images)
         size = (side, side)
     else:
         size = tuple(int(v) for v in a.size.split("x"))
-    body, _ = callback(a.images, size, a.id, a.status, a.seed, input_images=a.input_images)
+    body, _ = callback(a.images, size, a.id, a.status, a.seed, input_images=a.input_images,
+                       pretty=a.pretty)
     sys.stdout.buffer.write(encode(body))
 
 
