@@ -1,4 +1,4 @@
-/* digest.h - SHA-256 and constant-time comparison; libcrypto is included by digest.c alone. */
+/* digest.h - SHA-256, HMAC-SHA256 and constant-time comparison; libcrypto is included by digest.c alone. */
 #ifndef IH_DIGEST_H
 #define IH_DIGEST_H
 

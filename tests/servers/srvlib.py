@@ -473,6 +473,18 @@ def deliver_oversize(sb, send):
     passed("%d bytes -> 413 from imagehook" % len(data))
 
 
+def deliver_huge(sb, send, mb=100):
+    """A body far over IMAGEHOOK_MAX_BODY (100 MB) still reaches imagehook where the
+    server streams it (lighttpd): 413 from imagehook, a log line, nothing stored."""
+    before = count_files(sb.out)
+    data = b'{"id":"huge","status":"COMPLETED","pad":"' + b"A" * (mb << 20) + b'"}'
+    status, answer = send(data, token=sb.token)
+    check(status == 413, "%d bytes: HTTP %s, expected 413: %r" % (len(data), status, answer[:300]))
+    sb.expected_log.append((None, 413))
+    check(count_files(sb.out) == before, "huge body: files were stored")
+    passed("%d MB body -> 413 from imagehook, logged" % mb)
+
+
 def deliver_path_token(sb, send):
     """The secret as the last path segment instead of ?token=."""
     jid, data, pngs = sb.body(0.2, 2)
