@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "ih_error.h"
 #include "settings.h"
+#include "signature.h"
 
 #define DEFAULT_MAX_BODY (64ULL * 1024 * 1024)
 #define DEFAULT_MAX_DEPTH 64
@@ -24,7 +25,11 @@ static const char *const known[] = {
 	"IMAGEHOOK_ALLOW_OPEN", "IMAGEHOOK_MAX_BODY", "IMAGEHOOK_MAX_DEPTH",
 	"IMAGEHOOK_MAX_IMAGES", "IMAGEHOOK_MAX_WIDTH", "IMAGEHOOK_MAX_HEIGHT",
 	"IMAGEHOOK_MAX_PIXELS", "IMAGEHOOK_ADD_INFOTEXT",
+	"IMAGEHOOK_SIGNING_SECRET", "IMAGEHOOK_SIGNING_SECRET_FILE", "IMAGEHOOK_MAX_STRING",
+	"IMAGEHOOK_MAX_DECODED",
 };
+/* Indices of the settings added for signed deliveries and content limits. */
+enum { K_SIGNING = 12, K_SIGNING_FILE, K_MAX_STRING, K_MAX_DECODED };
 #define N_KNOWN (sizeof known / sizeof known[0])
 
 /* Values from the config file, indexed like known[]. */
@@ -277,6 +282,44 @@ static int add_tokens(struct settings *s, const char *list, const char *sep)
 	return IH_OK;
 }
 
+/* Adds every Standard Webhooks secret of a list separated by sep characters. */
+static int add_signing(struct settings *s, const char *list, const char *sep)
+{
+	while (*list != '\0') {
+		size_t n = strcspn(list, sep);
+		if (n > 0) {
+			unsigned char key[SIGNATURE_MAX_KEY];
+			size_t keylen;
+			const char *why;
+			char *t = strndup(list, n);
+			if (t == NULL)
+				return IH_ERR_NOMEM;
+			int rc = IH_OK, keep = 0;
+			/* The secret itself is never quoted in a problem. */
+			if (signature_key_decode(t, key, sizeof key, &keylen, &why) != IH_OK)
+				rc = problem(s, "IMAGEHOOK_SIGNING_SECRET: %s", why);
+			else if (s->n_signing == SETTINGS_MAX_TOKENS)
+				rc = problem(s, "more than %d signing secrets configured",
+					     SETTINGS_MAX_TOKENS);
+			else
+				keep = 1;
+			memset(key, 0, sizeof key);
+			if (keep) {
+				s->signing[s->n_signing++] = t;
+			} else {
+				memset(t, 0, n);
+				free(t);
+			}
+			if (rc != IH_OK)
+				return rc;
+		}
+		list += n;
+		if (*list != '\0')
+			list++;
+	}
+	return IH_OK;
+}
+
 static int dup_or_default(char **dst, const char *v, const char *dflt)
 {
 	*dst = strdup(v != NULL && *v != '\0' ? v : dflt);
@@ -341,7 +384,34 @@ static int load(struct settings *s, struct file_values *fv)
 	if ((rc = number(s, fv, 10, 1, 1ULL << 40, 100000000, &v)) != IH_OK)
 		return rc;
 	s->image.max_pixels = v;
-	if (s->n_tokens == 0 && !s->allow_open)
+	/* A single base64 string of a 40 MB callback must pass with the defaults. */
+	if ((rc = number(s, fv, K_MAX_STRING, 1024, 1ULL << 30, DEFAULT_MAX_BODY, &v)) != IH_OK)
+		return rc;
+	s->max_string = v;
+	if ((rc = number(s, fv, K_MAX_DECODED, 1024, 1ULL << 32, DEFAULT_MAX_BODY, &v)) != IH_OK)
+		return rc;
+	s->max_decoded = v;
+	if (value(fv, K_SIGNING) != NULL &&
+	    (rc = add_signing(s, value(fv, K_SIGNING), ", \t")) != IH_OK)
+		return rc;
+	const char *sf = value(fv, K_SIGNING_FILE);
+	if (sf != NULL && *sf != '\0') {
+		char *text;
+		rc = slurp(sf, &text);
+		if (rc == IH_ERR_NOMEM)
+			return rc;
+		if (rc != IH_OK) {
+			rc = problem(s, "IMAGEHOOK_SIGNING_SECRET_FILE %s cannot be read", sf);
+		} else {
+			rc = add_signing(s, text, ", \t\r\n");
+			memset(text, 0, strlen(text));
+			free(text);
+		}
+		if (rc != IH_OK)
+			return rc;
+	}
+	/* A signing secret authenticates on its own; without any secret, only an explicit opt-in stores. */
+	if (s->n_tokens == 0 && s->n_signing == 0 && !s->allow_open)
 		rc = problem(s, "%s", ih_strerror(IH_ERR_NO_TOKEN));
 	return rc;
 }

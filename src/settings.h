@@ -14,10 +14,15 @@ struct settings {
 	char *log_path;        /* IMAGEHOOK_LOG */
 	char *tokens[SETTINGS_MAX_TOKENS]; /* IMAGEHOOK_TOKEN (comma-separated) and _TOKEN_FILE */
 	int n_tokens;
+	/* IMAGEHOOK_SIGNING_SECRET (comma- or space-separated) and _FILE: "whsec_..." as given */
+	char *signing[SETTINGS_MAX_TOKENS];
+	int n_signing;
 	int allow_open;        /* IMAGEHOOK_ALLOW_OPEN: store without a token */
 	uint64_t max_body;     /* IMAGEHOOK_MAX_BODY, bytes */
 	int max_depth;         /* IMAGEHOOK_MAX_DEPTH, JSON nesting */
 	unsigned max_images;   /* IMAGEHOOK_MAX_IMAGES, per callback */
+	uint64_t max_string;   /* IMAGEHOOK_MAX_STRING, bytes of one JSON string (or key) */
+	uint64_t max_decoded;  /* IMAGEHOOK_MAX_DECODED, decoded image bytes per callback */
 	struct image_limits image; /* IMAGEHOOK_MAX_WIDTH, _MAX_HEIGHT, _MAX_PIXELS */
 	int add_infotext;      /* IMAGEHOOK_ADD_INFOTEXT: add A1111's parameters chunk where missing */
 	char *config_file;     /* IMAGEHOOK_CONFIG, or NULL */

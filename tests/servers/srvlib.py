@@ -456,7 +456,13 @@ def deliver_refusals(sb, send):
     status, answer = send(b"", method="GET", token=sb.token, timeout=SMALL_TIMEOUT)
     check(status == 405, "GET: HTTP %s, expected 405: %r" % (status, answer[:300]))
     sb.expected_log.append((None, 405))
-    passed("wrong token -> 401, GET -> 405, nothing stored")
+    junk = b"<html>not json</html>"
+    status, answer = send(junk, token=sb.token, timeout=SMALL_TIMEOUT)
+    check(status == 400, "non-JSON body: HTTP %s, expected 400: %r" % (status, answer[:300]))
+    sb.expected_log.append((None, 400))
+    kept = [os.path.join(r, n) for r, _, ns in os.walk(os.path.join(sb.out, "rejected")) for n in ns]
+    check(any(open(k, "rb").read() == junk for k in kept), "non-JSON body: not kept whole under rejected/")
+    passed("wrong token -> 401, GET -> 405, nothing stored; non-JSON -> 400, body kept")
 
 
 def deliver_oversize(sb, send):
