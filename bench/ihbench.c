@@ -770,7 +770,8 @@ int main(int argc, char **argv)
 	}
 	n = 0;
 	for (int i = 0; i < b->opt.threads; i++) {
-		memcpy(all + n, w[i].lat, w[i].nlat * sizeof *all);
+		if (w[i].nlat > 0)
+			memcpy(all + n, w[i].lat, w[i].nlat * sizeof *all);
 		n += w[i].nlat;
 		errors += w[i].errors;
 		bytes += w[i].bytes_ok;
@@ -807,5 +808,12 @@ int main(int argc, char **argv)
 		b->opt.label, *b->opt.label ? ": " : "", ok, errors, elapsed, rps, mbps,
 		percentile(all, n, 50), percentile(all, n, 99),
 		*first_err ? "; first error: " : "", first_err);
-	return errors ? 1 : 0;
+	rc = errors ? 1 : 0;
+	for (int i = 0; i < b->opt.threads; i++)
+		free(w[i].lat);
+	free(w);
+	free(all);
+	free(b->tpl.data);
+	free(b);
+	return rc;
 }

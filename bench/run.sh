@@ -129,7 +129,14 @@ if [ -z "$conf_in" ]; then
 	conf_name="bench's own minimal config (no shipped lighttpd-conf/imagehook.conf.in yet)"
 else
 	conf_name=${conf_in#"$top"/}
+	# A snapshot: the shipped file may change while the run goes on.
+	cp "$conf_in" "$T/shipped.conf.in"
+	conf_in=$T/shipped.conf.in
 fi
+# The setting that changes the transport most: 0 (lighttpd's default) buffers the
+# whole body before the backend sees it, 1 and 2 stream it through.
+stream=$(sed -n 's/^[[:space:]]*server\.stream-request-body[[:space:]]*=[[:space:]]*\([0-9]\).*/\1/p' "$conf_in" | head -n 1)
+conf_name="$conf_name (sha256 $(sha256sum "$conf_in" | cut -c1-12), server.stream-request-body ${stream:-0})"
 path=$(sed -n 's/.*fastcgi\.server *= *( *"\([^"]*\)".*/\1/p' "$conf_in" | head -n 1)
 path=${path:-/imagehook}
 token=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
@@ -283,6 +290,9 @@ fi
 # --- report ------------------------------------------------------------------
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 rev=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo none)
+if [ -n "$(git -C "$top" status --porcelain --untracked-files=no -- src 2>/dev/null)" ]; then
+	rev="$rev, src/ modified"
+fi
 $py "$top/bench/report.py" "$cells" "$out" \
 	"date=$(date -u +%Y-%m-%dT%H:%MZ)" \
 	"command=bench/run.sh$([ $quick = 1 ] && echo ' --quick')" \
@@ -291,7 +301,7 @@ $py "$top/bench/report.py" "$cells" "$out" \
 	"kernel=$(uname -sr)" \
 	"lighttpd=$(lighttpd -v 2>&1 | head -n 1)" \
 	"compiler=$(${CC:-cc} --version | head -n 1)" \
-	"imagehook=$([ -n "$ihbin" ] && echo "$ihbin (commit $rev)" || echo 'not built')" \
+	"imagehook=$([ -n "$ihbin" ] && echo "$ihbin (built from commit $rev)" || echo 'not built')" \
 	"lighttpd config=$conf_name, URL path $path, token in the query" \
 	"load=ihbench, 4 connections, 1 warm-up request each, per cell at most $secs s and $counts requests" \
 	"load average (1, 5, 15 min)=$load_before before, $(cut -d' ' -f1-3 /proc/loadavg) after" \

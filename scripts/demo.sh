@@ -25,6 +25,9 @@ server.port = $port
 server.document-root = "$demo/www"
 server.errorlog = "$demo/var/log/lighttpd-error.log"
 server.pid-file = "$demo/run/lighttpd.pid"
+# The stored files and the gallery, read-only, for the browser.
+server.modules += ( "mod_alias" )
+alias.url += ( "/imagehook-files/" => "$demo/var/lib/imagehook/" )
 include "$demo/imagehook.conf"
 CONF
 if [ "$(id -u)" -eq 0 ]; then
@@ -53,6 +56,16 @@ echo "== stored files"
 (cd "$demo/var/lib/imagehook" && find jobs -type f ! -name .lock | sort | xargs ls -l)
 echo "== log line"
 tail -n 1 "$demo/var/log/imagehook/imagehook.log"
+echo
+# Thumbnails are made off the request path; cron would run this every few minutes.
+run_as=()
+[ "$(id -u)" -ne 0 ] || run_as=(runuser -u www-data --)
+"${run_as[@]}" env IMAGEHOOK_OUTPUT_DIR="$demo/var/lib/imagehook" \
+	IMAGEHOOK_LOG="$demo/var/log/imagehook/imagehook.log" \
+	IMAGEHOOK_TOKEN_FILE="$demo/etc/imagehook/token" build/imagehook gallery >/dev/null
+echo "== gallery: http://127.0.0.1:$port/imagehook-files/gallery/index.html"
+echo "== imagehook stats"
+IMAGEHOOK_LOG="$demo/var/log/imagehook/imagehook.log" IMAGEHOOK_ALLOW_OPEN=1 build/imagehook stats
 echo
 echo "== send your own: curl -X POST --data-binary @callback.json '$url'"
 echo "== serving until Ctrl-C (output folder: $demo/var/lib/imagehook)"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Sets everything up on a fresh Debian machine and runs the whole suite: the normal
-# build, the same suite under AddressSanitizer + UBSan, the unit and CGI tests under
-# valgrind, and make distcheck. Ends with "N passed, N failed[, N skipped]".
+# build, the same suite under AddressSanitizer + UBSan, the unit, CGI, hostile-input and
+# fault tests under valgrind, each fuzz target for 30 s, and make distcheck. Ends with
+# "N passed, N failed[, N skipped]".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -51,8 +52,23 @@ fi
 # valgrind: every unit test and the CGI end-to-end tests (the servers' tests would take too long).
 VG="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite"
 unit_list=$(make -s -C "$top/build" print-unit-tests 2>/dev/null)
-check valgrind "$top/build" TESTS="$unit_list tests/e2e/cgi.test" LOG_COMPILER="$VG" \
+hostile_list=$(make -s -C "$top/build" print-hostile-tests 2>/dev/null)
+check valgrind "$top/build" TESTS="$unit_list tests/e2e/cgi.test $hostile_list" LOG_COMPILER="$VG" \
 	IMAGEHOOK_WRAPPER="$VG"
+
+# Fuzzing: each libFuzzer target for a bounded time (4 x 30 s); each counts as a test,
+# passed when it found no crash and no broken property.
+echo "== fuzzing (fuzz/run.sh)"
+fuzz_pass=0 fuzz_fail=0
+if make -s -C "$top/build" fuzz >"$top/.check-fuzz-build.out" 2>&1; then
+	bash fuzz/run.sh "$top/build" "${IMAGEHOOK_FUZZ_SECONDS:-30}" | tee "$top/.check-fuzz.out"
+	fuzz_pass=$(grep -c '^PASS: fuzz_' "$top/.check-fuzz.out")
+	fuzz_fail=$(grep -c '^FAIL: fuzz_' "$top/.check-fuzz.out")
+else
+	echo "   building the fuzz targets failed (clang with libFuzzer: clang, libclang-rt-14-dev)"
+	tail -20 "$top/.check-fuzz-build.out"
+	fuzz_fail=4
+fi
 
 echo "== make distcheck"
 if make -s -C "$top/build" distcheck >"$top/.check-distcheck.out" 2>&1; then
@@ -72,8 +88,8 @@ for l in "${logs[@]}"; do
 	passed=$((passed + ${p:-0})); skipped=$((skipped + ${s:-0}))
 	failed=$((failed + ${f:-0} + ${e:-0} + ${x:-0}))
 done
-passed=$((passed + distcheck_pass))
-failed=$((failed + step_failures))
+passed=$((passed + distcheck_pass + fuzz_pass))
+failed=$((failed + step_failures + fuzz_fail))
 if [ "$skipped" -gt 0 ]; then
 	echo "$passed passed, $failed failed, $skipped skipped"
 else

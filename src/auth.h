@@ -8,7 +8,7 @@
 
 enum auth_result {
 	AUTH_OK = 0,          /* a configured token matched */
-	AUTH_OPEN,            /* no token configured and the operator allowed that */
+	AUTH_OPEN,            /* no token configured: open endpoint allowed, or signing secrets instead */
 	AUTH_DENIED,          /* token missing or wrong */
 	AUTH_UNCONFIGURED     /* no token configured and open endpoint not allowed */
 };
@@ -23,7 +23,8 @@ enum auth_result auth_check(const struct settings *s, const char *query, const c
 
 /*
  * Returns a malloc'd, NUL-terminated copy of text[0..len) with every occurrence of
- * every configured token, and every `token=` query value, replaced by "REDACTED";
+ * every configured token and signing secret (with or without its whsec_ prefix),
+ * and every `token=` query value, replaced by "REDACTED"; linear in len;
  * sets *out_len. NULL on allocation failure. Borrows s and text; the caller frees.
  */
 char *auth_redact(const struct settings *s, const char *text, size_t len, size_t *out_len);

@@ -11,10 +11,12 @@
 #include "auth.h"
 #include "base64.h"
 #include "digest.h"
+#include "gallery.h"
 #include "handler.h"
 #include "ih_error.h"
 #include "image.h"
 #include "payload.h"
+#include "signature.h"
 
 /* Everything one request accumulates on its way to the answer and the log line. */
 struct job_state {
@@ -23,6 +25,7 @@ struct job_state {
 	struct buf rejected;      /* "index: why; ..." */
 	char kept[160];
 	char error[256];
+	const char *replay_of;    /* req_meta's: the body is already kept in this file */
 };
 
 int handler_init(struct handler *h, const struct settings *s)
@@ -96,9 +99,29 @@ static int read_body(struct handler *h, const struct req_meta *m, body_reader_fn
 	return IH_OK;
 }
 
+/* Replaces b's text with a copy where every secret is redacted (b's bytes may echo the body). */
+static int redact_buf(const struct settings *s, struct buf *b)
+{
+	size_t n;
+	if (b->data == NULL)
+		return IH_OK;
+	char *red = auth_redact(s, b->data, b->len, &n);
+	if (red == NULL)
+		return IH_ERR_NOMEM;
+	free(b->data);
+	b->data = red;
+	b->len = n;
+	b->cap = n + 1;
+	return IH_OK;
+}
+
 /* Keeps a body we could not understand, redacted of the secret, and notes where. */
 static int keep_body(struct handler *h, struct job_state *js, time_t now)
 {
+	if (js->replay_of != NULL) {
+		js->log.kept = js->replay_of;
+		return IH_OK;
+	}
 	size_t n;
 	char *red = auth_redact(h->settings, h->body.data ? h->body.data : "", h->body.len, &n);
 	if (red == NULL)
@@ -300,12 +323,22 @@ static int store_job(struct handler *h, struct payload *p, struct job_state *js,
 		rc = IH_ERR_NOMEM;
 	if (rc == IH_OK)
 		rc = payload_render_record(p, stored, &meta, &rec);
-	free(hook_red);
-	/* Images first, then the history record, then job.json: the record is the commit point. */
+	/* The secret can be echoed anywhere (a prompt, an error's URL), not only in webhook. */
 	if (rc == IH_OK)
-		rc = store_job_write(job, record, rec.data, rec.len);
+		rc = redact_buf(h->settings, &rec);
+	free(hook_red);
+	/*
+	 * Images, then job.json, then the history record: the record is the commit point
+	 * a retry checks, so everything before it must be on disk first (the folder is
+	 * synced before it is renamed in). Written the other way round, a crash between
+	 * the two left a record without job.json that no redelivery would complete.
+	 */
 	if (rc == IH_OK)
 		rc = store_job_write(job, "job.json", rec.data, rec.len);
+	if (rc == IH_OK)
+		rc = store_job_commit(job);
+	if (rc == IH_OK)
+		rc = store_job_write(job, record, rec.data, rec.len);
 	if (rc == IH_OK)
 		rc = store_job_commit(job);
 out:
@@ -320,7 +353,8 @@ static enum outcome process(struct handler *h, struct job_state *js, struct payl
 			    struct store_job **jobp)
 {
 	const char *why = NULL;
-	struct payload_limits lim = { h->settings->max_depth, h->settings->max_images };
+	struct payload_limits lim = { h->settings->max_depth, h->settings->max_images,
+				      h->settings->max_string, h->settings->max_decoded };
 	int rc = payload_parse(h->body.data ? h->body.data : "", h->body.len, &lim, pp, &why);
 	if (rc == IH_ERR_NOMEM) {
 		set_error(js, NULL, rc);
@@ -354,6 +388,9 @@ static enum outcome process(struct handler *h, struct job_state *js, struct payl
 		set_error(js, "storing the job", rc);
 		return OUTCOME_STORAGE_ERROR;
 	}
+	/* Derived pages, under the job's lock; their trouble never changes the answer. */
+	if (js->ans.outcome != OUTCOME_DUPLICATE)
+		gallery_job_stored(h->settings, store_job_dir(*jobp));
 	return js->ans.outcome;
 }
 
@@ -370,6 +407,7 @@ void handler_handle(struct handler *h, const struct req_meta *m, body_reader_fn 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	clock_gettime(CLOCK_REALTIME, &js.log.when);
 	js.log.remote = m->remote_addr;
+	js.replay_of = m->replay_of;
 
 	if (m->method == NULL || strcmp(m->method, "POST") != 0) {
 		oc = OUTCOME_METHOD;
@@ -381,7 +419,9 @@ void handler_handle(struct handler *h, const struct req_meta *m, body_reader_fn 
 		snprintf(js.error, sizeof js.error, "configuration: %s", h->settings->problems);
 		goto answer;
 	}
-	enum auth_result ar = auth_check(h->settings, m->query, m->path_info);
+	/* A replay is the operator's own command: it carries neither token nor signature. */
+	enum auth_result ar = m->replay_of != NULL ? AUTH_OK :
+			      auth_check(h->settings, m->query, m->path_info);
 	if (ar == AUTH_DENIED) {
 		oc = OUTCOME_UNAUTHORIZED;
 		set_error(&js, NULL, IH_ERR_UNAUTHORIZED);
@@ -411,6 +451,27 @@ void handler_handle(struct handler *h, const struct req_meta *m, body_reader_fn 
 		set_error(&js, NULL, rc);
 		goto answer;
 	}
+	/*
+	 * With signing secrets configured the signature is required as well as any
+	 * token: it covers the body and the time, which a token in a URL cannot.
+	 * Nothing has been stored or kept yet, so a 401 leaves no trace but the log.
+	 */
+	if (m->replay_of == NULL && h->settings->n_signing > 0) {
+		const char *why = NULL;
+		struct signature_headers sh = { m->webhook_id, m->webhook_timestamp,
+						m->webhook_signature };
+		rc = signature_verify(h->settings->signing, h->settings->n_signing, &sh,
+				      h->body.data ? h->body.data : "", h->body.len,
+				      js.log.when.tv_sec, &why);
+		if (rc != IH_OK) {
+			oc = rc == IH_ERR_NOMEM ? OUTCOME_STORAGE_ERROR : OUTCOME_UNAUTHORIZED;
+			if (rc == IH_ERR_NOMEM)
+				set_error(&js, NULL, rc);
+			else
+				snprintf(js.error, sizeof js.error, "signature: %s", why);
+			goto answer;
+		}
+	}
 	oc = process(h, &js, &p, &job);
 
 answer:
@@ -423,9 +484,13 @@ answer:
 	js.log.ms = elapsed_ms(&t0);
 	if (js.error[0] != '\0')
 		js.log.error = js.error;
+	else if (js.rejected.len > 0)
+		js.log.error = js.rejected.data;  /* which images a limit or check refused, and why */
 
 	struct buf line = { 0 };
 	int lrc = logline_format(&js.log, &line);
+	if (lrc == IH_OK)
+		lrc = redact_buf(h->settings, &line);
 	if (lrc == IH_OK)
 		lrc = logfile_write(&h->log, line.data, line.len);
 	if (lrc != IH_OK) {
@@ -446,10 +511,12 @@ answer:
 		js.ans.error = js.error;
 
 	r->status = answer_status(oc);
+	r->outcome = oc;
+	snprintf(r->error, sizeof r->error, "%s", js.error);
 	r->allow_post = oc == OUTCOME_METHOD;
 	r->retry_after = r->status == 503 ? ANSWER_RETRY_AFTER : 0;
 	buf_reset(&r->body);
-	if (answer_body(&js.ans, &r->body) != IH_OK) {
+	if (answer_body(&js.ans, &r->body) != IH_OK || redact_buf(h->settings, &r->body) != IH_OK) {
 		buf_reset(&r->body);
 		buf_puts(&r->body, "{\"ok\":false}\n");
 	}

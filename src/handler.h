@@ -16,6 +16,16 @@ struct req_meta {
 	const char *path_info;    /* PATH_INFO, may be NULL */
 	const char *remote_addr;  /* may be NULL */
 	long long content_length; /* -1 when absent */
+	/* Standard Webhooks headers (HTTP_WEBHOOK_ID, _TIMESTAMP, _SIGNATURE), may be NULL. */
+	const char *webhook_id;
+	const char *webhook_timestamp;
+	const char *webhook_signature;
+	/*
+	 * `imagehook replay`: the kept body's file, run by the operator on this machine.
+	 * The token and signature checks are skipped and a body rejected again is not
+	 * kept a second time (the log line names this file). NULL for a delivery.
+	 */
+	const char *replay_of;
 };
 
 /*
@@ -39,6 +49,8 @@ struct reply {
 	int retry_after;          /* seconds, 0 for none */
 	int allow_post;           /* send "Allow: POST" */
 	struct buf body;          /* JSON */
+	enum outcome outcome;     /* what the log line says, for `imagehook replay` */
+	char error[256];          /* the log line's error text, "" when none */
 };
 
 /*

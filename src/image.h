@@ -76,4 +76,19 @@ int image_check(const unsigned char *data, size_t len, const struct image_limits
 int image_png_add_text(const unsigned char *png, size_t len, const char *keyword,
 		       const char *text, unsigned char **out, size_t *out_len);
 
+/*
+ * Decodes the PNG data[0..len) (one image_check() accepted with the same lim) and
+ * box-filters it down so that neither side exceeds max_side (aspect kept, never
+ * enlarged), as an 8-bit RGB PNG, or RGBA when it has transparency. Rows are
+ * streamed through one buffer; an interlaced PNG is decoded whole, up to 64 MiB.
+ * Returns IH_OK, IH_ERR_PNG_SIGNATURE, IH_ERR_PNG_HEADER (libpng refused the data),
+ * IH_ERR_IMAGE_TOO_LARGE (outside lim), IH_ERR_LIMIT (max_side 0, interlaced and
+ * too large to decode whole) or IH_ERR_NOMEM. On IH_OK *out is a new malloc'd
+ * buffer of *out_len bytes the caller frees, and *w, *h the thumbnail's size;
+ * otherwise *out is NULL. Borrows data; lim may be NULL for defaults.
+ */
+int image_png_thumbnail(const unsigned char *data, size_t len, const struct image_limits *lim,
+			uint32_t max_side, unsigned char **out, size_t *out_len, uint32_t *w,
+			uint32_t *h);
+
 #endif

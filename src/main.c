@@ -1,4 +1,4 @@
-/* main.c - imagehook's command line: serve (FastCGI or CGI), --check-config, --help. */
+/* main.c - imagehook's command line: serve (FastCGI or CGI), check, replay, stats, gallery. */
 #include "ih_config.h"
 
 #include <stdio.h>
@@ -6,10 +6,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gallery.h"
 #include "handler.h"
 #include "ih_error.h"
+#include "replay.h"
 #include "request.h"
 #include "settings.h"
+#include "stats.h"
 
 static void usage(FILE *out)
 {
@@ -17,6 +20,17 @@ static void usage(FILE *out)
 	      "                              server or spawn-fcgi, one CGI request otherwise)\n"
 	      "       imagehook --check-config  check the configuration and the folders, print\n"
 	      "                              the effective settings (secrets masked)\n"
+	      "       imagehook replay FILE...  run kept bodies (rejected/.../*.body) or saved\n"
+	      "                              callbacks through the same pipeline again, as\n"
+	      "                              the service user, after fixing a limit or setting\n"
+	      "       imagehook stats [--since DURATION | --from TIME [--to TIME]] [--json]\n"
+	      "                       [--log PATH]...  what the log says: deliveries by outcome\n"
+	      "                              and HTTP status, images, bytes, duplicates, rejects,\n"
+	      "                              answer times (DURATION: 90m, 24h, 7d; TIME: ISO 8601\n"
+	      "                              UTC; --log - reads standard input, e.g. from zcat)\n"
+	      "       imagehook gallery [--days N] [--no-thumbnails]  rebuild the HTML pages in\n"
+	      "                              OUTPUT_DIR/gallery/ from the job folders, making\n"
+	      "                              missing thumbnails (for cron with THUMBNAILS=0)\n"
 	      "       imagehook --version | --help\n"
 	      "\n"
 	      "Configuration (environment, or a file named by IMAGEHOOK_CONFIG with\n"
@@ -31,10 +45,23 @@ static void usage(FILE *out)
 	      "  IMAGEHOOK_MAX_BODY     largest body in bytes (k/m/g suffixes; default 64m)\n"
 	      "  IMAGEHOOK_MAX_DEPTH    JSON nesting limit (default 64)\n"
 	      "  IMAGEHOOK_MAX_IMAGES   images per callback (default 256)\n"
+	      "  IMAGEHOOK_MAX_STRING   longest JSON string in bytes (default 64m)\n"
+	      "  IMAGEHOOK_MAX_DECODED  decoded image bytes per callback (default 64m)\n"
+	      "  IMAGEHOOK_MAX_PNG_CHUNK, IMAGEHOOK_MAX_TEXT_CHUNK, IMAGEHOOK_MAX_INFLATED_TEXT\n"
+	      "                         PNG chunk limits: any chunk, a text chunk, all text\n"
+	      "                         inflated per image (32m, 1m, 8m)\n"
+	      "  IMAGEHOOK_SIGNING_SECRET  Standard Webhooks secret(s), whsec_...: require\n"
+	      "                         signed deliveries (with the token, when one is set)\n"
+	      "  IMAGEHOOK_SIGNING_SECRET_FILE  file with one signing secret per line\n"
 	      "  IMAGEHOOK_MAX_WIDTH, IMAGEHOOK_MAX_HEIGHT, IMAGEHOOK_MAX_PIXELS\n"
 	      "                         image dimension limits (16384, 16384, 100000000)\n"
 	      "  IMAGEHOOK_ADD_INFOTEXT 0 to store A1111 PNGs without adding a missing\n"
 	      "                         parameters text chunk (default 1)\n"
+	      "  IMAGEHOOK_GALLERY      0 to stop refreshing OUTPUT_DIR/gallery/ as jobs are\n"
+	      "                         stored (default 1)\n"
+	      "  IMAGEHOOK_THUMBNAILS   1 to make thumbnails while answering: each costs\n"
+	      "                         ~17 ms of CPU per 1024x1024 PNG (default 0: run\n"
+	      "                         `imagehook gallery` from cron to make them)\n"
 	      "\n"
 	      "The sender authenticates with ?token=SECRET or a final path segment /SECRET.\n",
 	      out);
@@ -97,6 +124,41 @@ static int check_config(struct settings *s)
 	return bad ? 1 : 0;
 }
 
+/* `imagehook replay FILE...`: the exit code is 0 only when every body answered 200. */
+static int replay(struct settings *s, int n, char **files)
+{
+	struct handler h;
+	struct replay_summary sum;
+	struct buf line = { 0 };
+	if (n == 0) {
+		fputs("imagehook: replay needs at least one file\n", stderr);
+		usage(stderr);
+		return 2;
+	}
+	if (s->problems != NULL) {
+		fprintf(stderr, "imagehook: configuration problem, nothing replayed: %s\n", s->problems);
+		return 1;
+	}
+	if (handler_init(&h, s) != IH_OK) {
+		fputs("imagehook: out of memory\n", stderr);
+		return 1;
+	}
+	if (h.store == NULL) {
+		fprintf(stderr, "imagehook: output folder %s: %s\n", s->output_dir,
+			ih_strerror(h.store_err));
+		handler_fini(&h);
+		return 1;
+	}
+	/* Progress only on a terminal; otherwise only failures are reported, one line each. */
+	int tty = isatty(STDERR_FILENO);
+	replay_run(&h, files, n, tty ? stderr : NULL, stderr, &sum);
+	handler_fini(&h);
+	if (replay_summary_line(&sum, &line) == IH_OK)
+		fputs(line.data, stdout);
+	buf_free(&line);
+	return replay_exit_code(&sum);
+}
+
 int main(int argc, char **argv)
 {
 	struct settings s;
@@ -108,6 +170,12 @@ int main(int argc, char **argv)
 		printf("%s\n", PACKAGE_STRING);
 		return 0;
 	}
+	int is_replay = argc > 1 && strcmp(argv[1], "replay") == 0;
+	/* The operator replays locally: no secret is needed, so none missing is a problem. */
+	if (is_replay && setenv("IMAGEHOOK_ALLOW_OPEN", "1", 1) != 0) {
+		fputs("imagehook: out of memory\n", stderr);
+		return 1;
+	}
 	if (settings_load(&s) != IH_OK) {
 		fputs("imagehook: out of memory reading the configuration\n", stderr);
 		return 1;
@@ -115,6 +183,12 @@ int main(int argc, char **argv)
 	int code;
 	if (argc > 1 && strcmp(argv[1], "--check-config") == 0) {
 		code = check_config(&s);
+	} else if (is_replay) {
+		code = replay(&s, argc - 2, argv + 2);
+	} else if (argc > 1 && strcmp(argv[1], "stats") == 0) {
+		code = stats_main(&s, argc - 1, argv + 1, stdout, stderr);
+	} else if (argc > 1 && strcmp(argv[1], "gallery") == 0) {
+		code = gallery_main(&s, argc - 1, argv + 1, stdout, stderr);
 	} else if (argc > 1) {
 		fprintf(stderr, "imagehook: unknown argument %s\n", argv[1]);
 		usage(stderr);

@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 
+#include "base64.h"
 #include "ih_error.h"
 #include "payload.h"
 
@@ -317,6 +318,86 @@ static int describe_error(struct payload *p, int max_depth)
 	return IH_OK;
 }
 
+/*
+ * 1 when s[0..n) is valid UTF-8 (RFC 3629). JSON_TOKENER_VALIDATE_UTF8 checks only
+ * the shape of each sequence: overlong forms ("\xc0\xaf" for '/'), encoded
+ * surrogates and code points past U+10FFFF get through it, and then into job.json.
+ */
+static int utf8_valid(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		/* Base64 is most of a body: skip ASCII eight bytes at a time. */
+		if (n - i >= 8) {
+			uint64_t w;
+			memcpy(&w, s + i, 8);
+			if ((w & 0x8080808080808080ULL) == 0) {
+				i += 8;
+				continue;
+			}
+		}
+		unsigned c = s[i];
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		size_t len;
+		unsigned lo = 0x80, hi = 0xbf;  /* the second byte's range */
+		if (c >= 0xc2 && c <= 0xdf) {
+			len = 2;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			len = 3;
+			lo = c == 0xe0 ? 0xa0 : 0x80;  /* not overlong */
+			hi = c == 0xed ? 0x9f : 0xbf;  /* not a surrogate */
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			len = 4;
+			lo = c == 0xf0 ? 0x90 : 0x80;
+			hi = c == 0xf4 ? 0x8f : 0xbf;  /* not past U+10FFFF */
+		} else {
+			return 0;
+		}
+		if (n - i < len || s[i + 1] < lo || s[i + 1] > hi)
+			return 0;
+		for (size_t k = 2; k < len; k++)
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+		i += len;
+	}
+	return 1;
+}
+
+/*
+ * json-c has no string-length option: the parsed tree is walked instead (its depth
+ * is already bounded by the tokenizer). Object keys count as strings too.
+ */
+static int strings_within(json_object *o, size_t max)
+{
+	if (json_object_is_type(o, json_type_string))
+		return (size_t)json_object_get_string_len(o) <= max;
+	if (json_object_is_type(o, json_type_object)) {
+		json_object_object_foreach(o, key, v) {
+			if (strlen(key) > max || !strings_within(v, max))
+				return 0;
+		}
+	} else if (json_object_is_type(o, json_type_array)) {
+		size_t n = json_object_array_length(o);
+		for (size_t i = 0; i < n; i++)
+			if (!strings_within(json_object_array_get_idx(o, i), max))
+				return 0;
+	}
+	return 1;
+}
+
+/* An upper bound of the bytes the base64 images decode to, all together. */
+static uint64_t decoded_bound(const struct payload *p)
+{
+	uint64_t total = 0;
+	for (size_t i = 0; i < p->n_slots; i++)
+		if (p->slots[i].img.kind == PAYLOAD_BASE64)
+			total += b64_decoded_max(p->slots[i].img.len);
+	return total;
+}
+
 int payload_parse(const char *body, size_t len, const struct payload_limits *lim,
 		  struct payload **out, const char **why)
 {
@@ -347,9 +428,19 @@ int payload_parse(const char *body, size_t len, const struct payload_limits *lim
 		*why = "data after the JSON value";
 		return IH_ERR_NOT_JSON;
 	}
+	if (!utf8_valid((const unsigned char *)body, len)) {
+		json_object_put(root);
+		*why = "invalid utf-8 string";
+		return IH_ERR_NOT_JSON;
+	}
 	if (!json_object_is_type(root, json_type_object)) {
 		json_object_put(root);
 		return IH_ERR_NOT_OBJECT;
+	}
+	if (lim->max_string > 0 && !strings_within(root, lim->max_string)) {
+		json_object_put(root);
+		*why = "a JSON string is longer than IMAGEHOOK_MAX_STRING";
+		return IH_ERR_LIMIT;
 	}
 	struct payload *p = calloc(1, sizeof *p);
 	if (p == NULL) {
@@ -392,6 +483,10 @@ int payload_parse(const char *body, size_t len, const struct payload_limits *lim
 	}
 	if (rc == IH_OK)
 		rc = describe_error(p, lim->max_depth);
+	if (rc == IH_OK && lim->max_decoded > 0 && decoded_bound(p) > lim->max_decoded) {
+		*why = "the images decode to more than IMAGEHOOK_MAX_DECODED bytes";
+		rc = IH_ERR_LIMIT;
+	}
 	if (rc != IH_OK)
 		goto fail;
 	*out = p;
@@ -680,4 +775,386 @@ int payload_record_summary(const char *text, size_t len, unsigned *stored, unsig
 	}
 	json_object_put(root);
 	return IH_OK;
+}
+
+/* ---- reading records back: the gallery's job cards and the stats' log lines ---- */
+
+/* Copies src into dst[0..size), cut at a UTF-8 boundary and ended with "..." when too long. */
+static void copy_cut(char *dst, size_t size, const char *src)
+{
+	size_t n = strlen(src);
+	if (n < size) {
+		memcpy(dst, src, n + 1);
+		return;
+	}
+	size_t keep = size > 4 ? size - 4 : 0;
+	while (keep > 0 && ((unsigned char)src[keep] & 0xc0) == 0x80)
+		keep--;
+	memcpy(dst, src, keep);
+	snprintf(dst + keep, size - keep, "%s", size > 4 ? "..." : "");
+}
+
+/* Follows a dotted path of object keys ("override_settings.sd_model_checkpoint"). */
+static json_object *get_path(json_object *o, const char *path)
+{
+	char key[64];
+	while (o != NULL && *path != '\0') {
+		size_t n = strcspn(path, ".");
+		if (n >= sizeof key)
+			return NULL;
+		memcpy(key, path, n);
+		key[n] = '\0';
+		o = get(o, key);
+		path += n + (path[n] == '.');
+	}
+	return o;
+}
+
+/* A scalar as short text: integers, numbers, strings, booleans. 0 when v is none of them. */
+static int scalar_text(json_object *v, char *out, size_t size)
+{
+	if (v == NULL)
+		return 0;
+	switch (json_object_get_type(v)) {
+	case json_type_int:
+		snprintf(out, size, "%lld", (long long)json_object_get_int64(v));
+		return 1;
+	case json_type_double:
+		snprintf(out, size, "%g", json_object_get_double(v));
+		return 1;
+	case json_type_boolean:
+		snprintf(out, size, "%s", json_object_get_boolean(v) ? "true" : "false");
+		return 1;
+	case json_type_string:
+		if (json_object_get_string_len(v) == 0)
+			return 0;
+		copy_cut(out, size, json_object_get_string(v));
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int has_param(const struct payload_card *c, const char *name)
+{
+	for (unsigned i = 0; i < c->n_params; i++)
+		if (strcmp(c->params[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Adds name = v unless the card has that parameter already: the first source wins. */
+static void card_param(struct payload_card *c, const char *name, json_object *v)
+{
+	struct payload_card_param *p;
+	if (c->n_params >= PAYLOAD_CARD_MAX_PARAMS || has_param(c, name))
+		return;
+	p = &c->params[c->n_params];
+	if (!scalar_text(v, p->value, sizeof p->value))
+		return;
+	snprintf(p->name, sizeof p->name, "%s", name);
+	c->n_params++;
+}
+
+/* The first of keys (a NULL-terminated list) whose value in o is a scalar, not a ComfyUI link. */
+static json_object *first_of(json_object *o, const char *const *keys)
+{
+	for (; *keys != NULL; keys++) {
+		json_object *v = get_path(o, *keys);
+		if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double) ||
+		    json_object_is_type(v, json_type_string) || json_object_is_type(v, json_type_boolean))
+			return v;
+	}
+	return NULL;
+}
+
+static const char *const k_seed[] = { "seed", "noise_seed", NULL };
+static const char *const k_steps[] = { "steps", "num_inference_steps", NULL };
+static const char *const k_cfg[] = { "cfg_scale", "guidance_scale", "cfg", NULL };
+static const char *const k_sampler[] = { "sampler_name", "sampler", NULL };
+static const char *const k_scheduler[] = { "scheduler", NULL };
+static const char *const k_model[] = { "override_settings.sd_model_checkpoint",
+				       "sd_model_checkpoint", "model", "ckpt_name", "unet_name",
+				       NULL };
+static const char *const k_denoise[] = { "denoising_strength", "strength", "denoise", NULL };
+
+/* Key parameters from an A1111, SDXL-worker or ComfyUI-node style object of inputs. */
+static void card_params_from(struct payload_card *c, json_object *o)
+{
+	json_object *seed = first_of(o, k_seed);
+	/* -1 asks for a random seed: the one used is reported elsewhere. */
+	if (seed != NULL && !(json_object_is_type(seed, json_type_int) &&
+			      json_object_get_int64(seed) < 0))
+		card_param(c, "seed", seed);
+	card_param(c, "steps", first_of(o, k_steps));
+	card_param(c, "cfg", first_of(o, k_cfg));
+	card_param(c, "sampler", first_of(o, k_sampler));
+	card_param(c, "scheduler", first_of(o, k_scheduler));
+	card_param(c, "model", first_of(o, k_model));
+	card_param(c, "denoise", first_of(o, k_denoise));
+	json_object *w = get(o, "width"), *h = get(o, "height");
+	char ws[24], hs[24];
+	if (c->n_params < PAYLOAD_CARD_MAX_PARAMS && !has_param(c, "size") &&
+	    json_object_is_type(w, json_type_int) &&
+	    json_object_is_type(h, json_type_int) && scalar_text(w, ws, sizeof ws) &&
+	    scalar_text(h, hs, sizeof hs)) {
+		struct payload_card_param *p = &c->params[c->n_params++];
+		snprintf(p->name, sizeof p->name, "size");
+		snprintf(p->value, sizeof p->value, "%s\xc3\x97%s", ws, hs);
+	}
+}
+
+static const char *class_type(json_object *node)
+{
+	const char *t = get_string(node, "class_type");
+	return t != NULL ? t : "";
+}
+
+/* The text of a ComfyUI text-encode node that a sampler input links to (["6", 0]). */
+static const char *comfy_linked_text(json_object *workflow, json_object *link)
+{
+	if (link == NULL || !json_object_is_type(link, json_type_array) ||
+	    json_object_array_length(link) < 1)
+		return NULL;
+	json_object *id = json_object_array_get_idx(link, 0);
+	if (!json_object_is_type(id, json_type_string))
+		return NULL;
+	json_object *inputs = get(get(workflow, json_object_get_string(id)), "inputs");
+	const char *text = get_string(inputs, "text");
+	return text != NULL ? text : get_string(inputs, "text_g");
+}
+
+/* ComfyUI: the sampler node's settings and the prompts its inputs link to. */
+static void card_from_comfy(struct payload_card *c, json_object *workflow)
+{
+	json_object *sampler = NULL;
+	const char *any_text = NULL;
+	json_object_object_foreach(workflow, key, node) {
+		(void)key;
+		const char *ct = class_type(node);
+		json_object *inputs = get(node, "inputs");
+		if (sampler == NULL &&
+		    (strstr(ct, "KSampler") != NULL || strstr(ct, "SamplerCustom") != NULL))
+			sampler = inputs;
+		if (any_text == NULL && strstr(ct, "CLIPTextEncode") != NULL)
+			any_text = get_string(inputs, "text");
+		if (strstr(ct, "EmptyLatentImage") != NULL || strstr(ct, "CheckpointLoader") != NULL ||
+		    strstr(ct, "UNETLoader") != NULL)
+			card_params_from(c, inputs);
+	}
+	const char *pos = sampler ? comfy_linked_text(workflow, get(sampler, "positive")) : NULL;
+	const char *neg = sampler ? comfy_linked_text(workflow, get(sampler, "negative")) : NULL;
+	if (pos == NULL)
+		pos = any_text;
+	if (pos != NULL && c->prompt[0] == '\0')
+		copy_cut(c->prompt, sizeof c->prompt, pos);
+	if (neg != NULL && c->negative[0] == '\0')
+		copy_cut(c->negative, sizeof c->negative, neg);
+	if (sampler != NULL)
+		card_params_from(c, sampler);
+}
+
+/* A1111's output.info: infotexts, the seeds used and the model. */
+static void card_from_info(struct payload_card *c, json_object *info)
+{
+	json_object *texts = get(info, "infotexts");
+	json_object *seeds = get(info, "all_seeds");
+	if (texts != NULL && json_object_is_type(texts, json_type_array) &&
+	    json_object_array_length(texts) > 0) {
+		json_object *t = json_object_array_get_idx(texts, 0);
+		if (json_object_is_type(t, json_type_string))
+			copy_cut(c->infotext, sizeof c->infotext, json_object_get_string(t));
+	}
+	if (seeds != NULL && json_object_is_type(seeds, json_type_array) &&
+	    json_object_array_length(seeds) > 0)
+		card_param(c, "seed", json_object_array_get_idx(seeds, 0));
+	card_param(c, "seed", get(info, "seed"));
+	card_param(c, "model", get(info, "sd_model_name"));
+}
+
+/* When nothing named the prompt, A1111's infotext starts with it. */
+static void prompt_from_infotext(struct payload_card *c)
+{
+	static const char *const ends[] = { "\nNegative prompt: ", "\nSteps: " };
+	size_t n = strlen(c->infotext);
+	if (c->prompt[0] != '\0' || n == 0)
+		return;
+	for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++) {
+		const char *e = strstr(c->infotext, ends[i]);
+		if (e != NULL && (size_t)(e - c->infotext) < n)
+			n = (size_t)(e - c->infotext);
+	}
+	if (n >= sizeof c->prompt)
+		n = sizeof c->prompt - 1;
+	memcpy(c->prompt, c->infotext, n);
+	c->prompt[n] = '\0';
+}
+
+/* Puts the parameters in the order people read them in, whichever source gave them. */
+static void sort_params(struct payload_card *c)
+{
+	static const char *const order[] = { "seed", "size", "steps", "cfg", "sampler",
+					     "scheduler", "denoise", "model" };
+	struct payload_card_param sorted[PAYLOAD_CARD_MAX_PARAMS];
+	unsigned n = 0;
+	for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
+		for (unsigned i = 0; i < c->n_params; i++)
+			if (strcmp(c->params[i].name, order[k]) == 0)
+				sorted[n++] = c->params[i];
+	memcpy(c->params, sorted, n * sizeof sorted[0]);
+	c->n_params = n;
+}
+
+static void card_images(struct payload_card *c, json_object *list)
+{
+	size_t n = list != NULL && json_object_is_type(list, json_type_array)
+			   ? json_object_array_length(list) : 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *d = json_object_array_get_idx(list, i);
+		if (get(d, "same_as") != NULL)
+			continue;   /* the same file as an earlier entry */
+		if (c->n_images >= PAYLOAD_CARD_MAX_IMAGES) {
+			c->more_images++;
+			continue;
+		}
+		struct payload_card_image *im = &c->images[c->n_images];
+		const char *file = get_string(d, "file"), *url = get_string(d, "url");
+		const char *role = get_string(d, "role"), *fmt = get_string(d, "format");
+		const char *rej = get_string(d, "rejected");
+		json_object *w = get(d, "width"), *h = get(d, "height");
+		if (file == NULL && url == NULL)
+			continue;
+		copy_cut(im->file, sizeof im->file, file ? file : "");
+		copy_cut(im->url, sizeof im->url, url ? url : "");
+		copy_cut(im->format, sizeof im->format, fmt ? fmt : "");
+		copy_cut(im->rejected, sizeof im->rejected, rej ? rej : "");
+		im->input = role != NULL && strcmp(role, "input") == 0;
+		if (json_object_is_type(w, json_type_int) && json_object_is_type(h, json_type_int)) {
+			int64_t wv = json_object_get_int64(w), hv = json_object_get_int64(h);
+			if (wv > 0 && hv > 0 && wv <= UINT32_MAX && hv <= UINT32_MAX) {
+				im->width = (uint32_t)wv;
+				im->height = (uint32_t)hv;
+			}
+		}
+		c->n_images++;
+	}
+}
+
+int payload_card_parse(const char *text, size_t len, struct payload_card *c)
+{
+	memset(c, 0, sizeof *c);
+	if (len > INT_MAX)
+		return IH_ERR_NOT_JSON;
+	json_tokener *tok = json_tokener_new_ex(64);
+	if (tok == NULL)
+		return IH_ERR_NOMEM;
+	json_object *root = json_tokener_parse_ex(tok, text, (int)len);
+	json_tokener_free(tok);
+	json_object *ih = get(root, "imagehook");
+	if (ih == NULL || !json_object_is_type(ih, json_type_object)) {
+		json_object_put(root);
+		return IH_ERR_NOT_JSON;
+	}
+	const char *s;
+	copy_cut(c->id, sizeof c->id, (s = get_string(root, "id")) ? s : "");
+	copy_cut(c->status, sizeof c->status, (s = get_string(root, "status")) ? s : "UNKNOWN");
+	copy_cut(c->outcome, sizeof c->outcome, (s = get_string(ih, "outcome")) ? s : "");
+	copy_cut(c->received, sizeof c->received, (s = get_string(ih, "received")) ? s : "");
+	copy_cut(c->worker, sizeof c->worker, (s = get_string(root, "workerId")) ? s : "");
+	copy_cut(c->error, sizeof c->error, (s = get_string(ih, "error")) ? s : "");
+	json_object *lost = get(ih, "result_lost_upstream");
+	c->lost_upstream = (lost != NULL && json_object_get_boolean(lost)) ||
+			   strcmp(c->outcome, "lost_upstream") == 0;
+	json_object *v = get(root, "delayTime");
+	c->has_delay = json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double);
+	c->delay_ms = c->has_delay ? json_object_get_int64(v) : 0;
+	v = get(root, "executionTime");
+	c->has_exec = json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double);
+	c->exec_ms = c->has_exec ? json_object_get_int64(v) : 0;
+
+	/* The request: A1111 input.payload, its echo output.parameters, the SDXL worker's input. */
+	json_object *input = get(root, "input"), *output = get(root, "output");
+	json_object *sources[] = { get(input, "payload"), get(output, "parameters"), input };
+	for (size_t i = 0; i < sizeof sources / sizeof sources[0]; i++) {
+		json_object *o = sources[i];
+		if (o == NULL || !json_object_is_type(o, json_type_object))
+			continue;
+		if (c->prompt[0] == '\0' && (s = get_string(o, "prompt")) != NULL)
+			copy_cut(c->prompt, sizeof c->prompt, s);
+		if (c->negative[0] == '\0' && (s = get_string(o, "negative_prompt")) != NULL)
+			copy_cut(c->negative, sizeof c->negative, s);
+		card_params_from(c, o);
+	}
+	json_object *workflow = get(input, "workflow");
+	if (workflow != NULL && json_object_is_type(workflow, json_type_object))
+		card_from_comfy(c, workflow);
+	card_param(c, "seed", get(output, "seed"));
+	const char *info = get_string(output, "info");
+	if (info != NULL) {
+		json_tokener *t2 = json_tokener_new_ex(64);
+		json_object *io = t2 ? json_tokener_parse_ex(t2, info, (int)strlen(info)) : NULL;
+		if (t2 != NULL)
+			json_tokener_free(t2);
+		if (io != NULL && json_object_is_type(io, json_type_object))
+			card_from_info(c, io);
+		json_object_put(io);
+	}
+	prompt_from_infotext(c);
+	sort_params(c);
+	card_images(c, get(ih, "images"));
+	json_object_put(root);
+	return IH_OK;
+}
+
+/* Copies a string member into out (cut), or leaves out empty. */
+static void copy_member(json_object *o, const char *key, char *out, size_t size)
+{
+	const char *s = get_string(o, key);
+	out[0] = '\0';
+	if (s != NULL)
+		copy_cut(out, size, s);
+}
+
+static uint64_t member_u64(json_object *o, const char *key)
+{
+	json_object *v = get(o, key);
+	if (!json_object_is_type(v, json_type_int))
+		return 0;
+	int64_t n = json_object_get_int64(v);
+	return n > 0 ? (uint64_t)n : 0;
+}
+
+int payload_log_line_parse(const char *line, size_t len, struct payload_log_entry *e)
+{
+	memset(e, 0, sizeof *e);
+	if (len > INT_MAX)
+		return IH_ERR_NOT_JSON;
+	json_tokener *tok = json_tokener_new_ex(16);
+	if (tok == NULL)
+		return IH_ERR_NOMEM;
+	json_object *o = json_tokener_parse_ex(tok, line, (int)len);
+	int ok = json_tokener_get_error(tok) == json_tokener_success;
+	size_t end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	while (ok && end < len && (line[end] == ' ' || line[end] == '\n' || line[end] == '\r'))
+		end++;
+	ok = ok && end == len;   /* one object per line, nothing after it */
+	if (!ok || o == NULL || !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		return IH_ERR_NOT_JSON;
+	}
+	copy_member(o, "time", e->time, sizeof e->time);
+	copy_member(o, "outcome", e->outcome, sizeof e->outcome);
+	copy_member(o, "status", e->status, sizeof e->status);
+	uint64_t http = member_u64(o, "http");
+	e->http = http < 1000 ? (int)http : 0;
+	e->images_stored = (unsigned)member_u64(o, "images_stored");
+	e->images_rejected = (unsigned)member_u64(o, "images_rejected");
+	e->images_remote = (unsigned)member_u64(o, "images_remote");
+	e->bytes = member_u64(o, "bytes");
+	json_object *ms = get(o, "ms");
+	if ((e->has_ms = json_object_is_type(ms, json_type_int)))
+		e->ms = member_u64(o, "ms");
+	json_object_put(o);
+	return e->time[0] != '\0' ? IH_OK : IH_ERR_NOT_JSON;
 }

@@ -34,13 +34,16 @@ struct payload_image {
 struct payload_limits {
 	int max_depth;        /* JSON nesting */
 	unsigned max_images;  /* image references, outputs and inputs together */
+	size_t max_string;    /* longest JSON string or object key, bytes; 0 = no limit */
+	uint64_t max_decoded; /* decoded bytes of all base64 images (bound from their length); 0 = none */
 };
 
 /*
  * Parses body[0..len) (strict JSON, depth-limited) into *out. Returns IH_OK,
  * IH_ERR_NOT_JSON, IH_ERR_TOO_DEEP, IH_ERR_NOT_OBJECT, IH_ERR_NO_ID (id missing,
- * empty or not a string), IH_ERR_TOO_MANY or IH_ERR_NOMEM; on failure *why (a
- * static string) says more when the tokenizer knows. Borrows body only during the
+ * empty or not a string), IH_ERR_TOO_MANY, IH_ERR_LIMIT (max_string or max_decoded
+ * exceeded) or IH_ERR_NOMEM; on failure *why (a static string) says more when the
+ * tokenizer knows, and names the setting for a limit. Borrows body only during the
  * call; the caller frees *out with payload_free().
  */
 int payload_parse(const char *body, size_t len, const struct payload_limits *lim,
@@ -110,5 +113,78 @@ void payload_release_image(struct payload *p, size_t i);
  * rejected, for the answer to a duplicate delivery. Returns IH_OK or IH_ERR_NOT_JSON.
  */
 int payload_record_summary(const char *text, size_t len, unsigned *stored, unsigned *rejected);
+
+
+/* ---- reading back what was written: the gallery's job cards, the stats' log lines ---- */
+
+#define PAYLOAD_CARD_MAX_PARAMS 10
+#define PAYLOAD_CARD_MAX_IMAGES 64
+
+struct payload_card_param {
+	char name[16];            /* "seed", "steps", "cfg", "sampler", "size", ... */
+	char value[96];
+};
+
+struct payload_card_image {
+	char file[96];            /* file name in the job folder; "" for a URL */
+	char url[256];            /* a remote image's URL; "" otherwise */
+	char format[16];          /* "png", "jpeg", "webp"; "" when rejected */
+	char rejected[160];       /* why it was rejected; "" when stored */
+	uint32_t width, height;   /* 0 when unknown */
+	int input;                /* an image the job was given, not one it made */
+};
+
+/*
+ * What the gallery shows of a job. Strings are NUL-terminated, cut to fit (ending
+ * "..."), and still untrusted: most came from the sender.
+ */
+struct payload_card {
+	char id[200];
+	char status[40];
+	char outcome[40];
+	char received[40];        /* ISO 8601 UTC of the latest delivery */
+	char worker[80];
+	char error[600];
+	char prompt[2000];
+	char negative[1000];
+	char infotext[2000];      /* A1111's text for the first image */
+	int has_delay, has_exec;
+	int64_t delay_ms, exec_ms;
+	int lost_upstream;        /* COMPLETED without any output */
+	unsigned n_params;
+	struct payload_card_param params[PAYLOAD_CARD_MAX_PARAMS];
+	unsigned n_images;
+	unsigned more_images;     /* images past PAYLOAD_CARD_MAX_IMAGES, not listed */
+	struct payload_card_image images[PAYLOAD_CARD_MAX_IMAGES];
+};
+
+/*
+ * Reads a job.json that payload_render_record() wrote (text[0..len)) into *c: id,
+ * status, outcome, timings, error, prompt, negative prompt and key parameters (from
+ * A1111's input.payload, output.parameters and output.info, the SDXL worker's input,
+ * or a ComfyUI workflow's sampler and the nodes it links to), and the images, each
+ * file once. Returns IH_OK, IH_ERR_NOT_JSON (not such a record) or IH_ERR_NOMEM.
+ * Borrows text; *c holds no pointers.
+ */
+int payload_card_parse(const char *text, size_t len, struct payload_card *c);
+
+/* One log line, as logline_format() writes it. */
+struct payload_log_entry {
+	char time[40];            /* ISO 8601 UTC */
+	char outcome[40];
+	char status[40];
+	int http;
+	unsigned images_stored, images_rejected, images_remote;
+	uint64_t bytes;
+	int has_ms;
+	uint64_t ms;
+};
+
+/*
+ * Reads one log line (line[0..len), newline optional) into *e; absent or mistyped
+ * fields are 0 or "". Returns IH_OK, IH_ERR_NOT_JSON (not a JSON object with a time)
+ * or IH_ERR_NOMEM. Borrows line; *e holds no pointers.
+ */
+int payload_log_line_parse(const char *line, size_t len, struct payload_log_entry *e);
 
 #endif

@@ -113,6 +113,9 @@ int request_serve(struct handler *h)
 			.path_info = path_info(uri, sizeof uri),
 			.remote_addr = getenv("REMOTE_ADDR"),
 			.content_length = content_length(),
+			.webhook_id = getenv("HTTP_WEBHOOK_ID"),
+			.webhook_timestamp = getenv("HTTP_WEBHOOK_TIMESTAMP"),
+			.webhook_signature = getenv("HTTP_WEBHOOK_SIGNATURE"),
 		};
 		handler_handle(h, &m, read_stdin, NULL, &r);
 		send_reply(&r);

@@ -26,10 +26,14 @@ static const char *const known[] = {
 	"IMAGEHOOK_MAX_IMAGES", "IMAGEHOOK_MAX_WIDTH", "IMAGEHOOK_MAX_HEIGHT",
 	"IMAGEHOOK_MAX_PIXELS", "IMAGEHOOK_ADD_INFOTEXT",
 	"IMAGEHOOK_SIGNING_SECRET", "IMAGEHOOK_SIGNING_SECRET_FILE", "IMAGEHOOK_MAX_STRING",
-	"IMAGEHOOK_MAX_DECODED",
+	"IMAGEHOOK_MAX_DECODED", "IMAGEHOOK_MAX_PNG_CHUNK", "IMAGEHOOK_MAX_TEXT_CHUNK",
+	"IMAGEHOOK_MAX_INFLATED_TEXT", "IMAGEHOOK_GALLERY", "IMAGEHOOK_THUMBNAILS",
 };
 /* Indices of the settings added for signed deliveries and content limits. */
-enum { K_SIGNING = 12, K_SIGNING_FILE, K_MAX_STRING, K_MAX_DECODED };
+enum {
+	K_SIGNING = 12, K_SIGNING_FILE, K_MAX_STRING, K_MAX_DECODED, K_MAX_PNG_CHUNK,
+	K_MAX_TEXT_CHUNK, K_MAX_INFLATED_TEXT, K_GALLERY, K_THUMBNAILS
+};
 #define N_KNOWN (sizeof known / sizeof known[0])
 
 /* Values from the config file, indexed like known[]. */
@@ -362,7 +366,10 @@ static int load(struct settings *s, struct file_values *fv)
 			return rc;
 	}
 	if ((rc = boolean(s, fv, 4, 0, &s->allow_open)) != IH_OK ||
-	    (rc = boolean(s, fv, 11, 1, &s->add_infotext)) != IH_OK)
+	    (rc = boolean(s, fv, 11, 1, &s->add_infotext)) != IH_OK ||
+	    (rc = boolean(s, fv, K_GALLERY, 1, &s->gallery)) != IH_OK ||
+	    /* Off by default: decoding for a thumbnail costs ~15 ms per megapixel. */
+	    (rc = boolean(s, fv, K_THUMBNAILS, 0, &s->thumbnails)) != IH_OK)
 		return rc;
 
 	uint64_t v;
@@ -391,6 +398,16 @@ static int load(struct settings *s, struct file_values *fv)
 	if ((rc = number(s, fv, K_MAX_DECODED, 1024, 1ULL << 32, DEFAULT_MAX_BODY, &v)) != IH_OK)
 		return rc;
 	s->max_decoded = v;
+	/* PNG chunks: the image module's defaults, made configurable (2^31 - 1 is PNG's own bound). */
+	if ((rc = number(s, fv, K_MAX_PNG_CHUNK, 1024, 0x7fffffffULL, 32ULL << 20, &v)) != IH_OK)
+		return rc;
+	s->image.max_chunk = (uint32_t)v;
+	if ((rc = number(s, fv, K_MAX_TEXT_CHUNK, 1024, 0x7fffffffULL, 1ULL << 20, &v)) != IH_OK)
+		return rc;
+	s->image.max_text_chunk = (uint32_t)v;
+	if ((rc = number(s, fv, K_MAX_INFLATED_TEXT, 1024, 1ULL << 30, 8ULL << 20, &v)) != IH_OK)
+		return rc;
+	s->image.max_inflated_text = (uint32_t)v;
 	if (value(fv, K_SIGNING) != NULL &&
 	    (rc = add_signing(s, value(fv, K_SIGNING), ", \t")) != IH_OK)
 		return rc;
@@ -435,6 +452,10 @@ void settings_free(struct settings *s)
 		memset(s->tokens[i], 0, strlen(s->tokens[i]));
 		free(s->tokens[i]);
 	}
+	for (int i = 0; i < s->n_signing; i++) {
+		memset(s->signing[i], 0, strlen(s->signing[i]));
+		free(s->signing[i]);
+	}
 	free(s->config_file);
 	free(s->problems);
 	memset(s, 0, sizeof *s);
@@ -449,12 +470,22 @@ void settings_print(const struct settings *s, FILE *out)
 	for (int i = 0; i < s->n_tokens; i++)
 		fprintf(out, "token %d: ******** (%lu characters)\n", i + 1,
 			(unsigned long)strlen(s->tokens[i]));
+	for (int i = 0; i < s->n_signing; i++)
+		fprintf(out, "signing secret %d: ******** (%lu characters)\n", i + 1,
+			(unsigned long)strlen(s->signing[i]));
 	fprintf(out, "IMAGEHOOK_ALLOW_OPEN=%s\n", s->allow_open ? "yes" : "no");
 	fprintf(out, "IMAGEHOOK_MAX_BODY=%llu\n", (unsigned long long)s->max_body);
 	fprintf(out, "IMAGEHOOK_MAX_DEPTH=%d\n", s->max_depth);
 	fprintf(out, "IMAGEHOOK_MAX_IMAGES=%u\n", s->max_images);
+	fprintf(out, "IMAGEHOOK_MAX_STRING=%llu\n", (unsigned long long)s->max_string);
+	fprintf(out, "IMAGEHOOK_MAX_DECODED=%llu\n", (unsigned long long)s->max_decoded);
 	fprintf(out, "IMAGEHOOK_MAX_WIDTH=%lu\n", (unsigned long)s->image.max_width);
 	fprintf(out, "IMAGEHOOK_MAX_HEIGHT=%lu\n", (unsigned long)s->image.max_height);
 	fprintf(out, "IMAGEHOOK_MAX_PIXELS=%llu\n", (unsigned long long)s->image.max_pixels);
+	fprintf(out, "IMAGEHOOK_MAX_PNG_CHUNK=%lu\n", (unsigned long)s->image.max_chunk);
+	fprintf(out, "IMAGEHOOK_MAX_TEXT_CHUNK=%lu\n", (unsigned long)s->image.max_text_chunk);
+	fprintf(out, "IMAGEHOOK_MAX_INFLATED_TEXT=%lu\n", (unsigned long)s->image.max_inflated_text);
 	fprintf(out, "IMAGEHOOK_ADD_INFOTEXT=%d\n", s->add_infotext);
+	fprintf(out, "IMAGEHOOK_GALLERY=%d\n", s->gallery);
+	fprintf(out, "IMAGEHOOK_THUMBNAILS=%d\n", s->thumbnails);
 }

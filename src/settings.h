@@ -23,8 +23,11 @@ struct settings {
 	unsigned max_images;   /* IMAGEHOOK_MAX_IMAGES, per callback */
 	uint64_t max_string;   /* IMAGEHOOK_MAX_STRING, bytes of one JSON string (or key) */
 	uint64_t max_decoded;  /* IMAGEHOOK_MAX_DECODED, decoded image bytes per callback */
-	struct image_limits image; /* IMAGEHOOK_MAX_WIDTH, _MAX_HEIGHT, _MAX_PIXELS */
+	/* IMAGEHOOK_MAX_WIDTH, _HEIGHT, _PIXELS, _PNG_CHUNK, _TEXT_CHUNK, _INFLATED_TEXT */
+	struct image_limits image;
 	int add_infotext;      /* IMAGEHOOK_ADD_INFOTEXT: add A1111's parameters chunk where missing */
+	int gallery;           /* IMAGEHOOK_GALLERY: refresh gallery pages as jobs are stored */
+	int thumbnails;        /* IMAGEHOOK_THUMBNAILS: make thumbnails while answering */
 	char *config_file;     /* IMAGEHOOK_CONFIG, or NULL */
 	char *problems;        /* NULL when valid; else "; "-joined text of every problem */
 };

@@ -88,7 +88,7 @@ def callback(n_images=1, size=(64, 64), jid=None, status="COMPLETED", seed=1,
     params = {"prompt": "an astronaut riding a horse", "negative_prompt": "", "seed": -1,
               "batch_size": n_images, "steps": 30, "cfg_scale": 7, "width": w,
               "height": h, "sampler_name": "DPM++ SDE Karras"}
-    body = {"delayTime": 1234 + seed, "executionTime": 5678 + seed, "id": jid,
+    body = {"delayTime": 1234 + seed % 5000, "executionTime": 5678 + seed % 20000, "id": jid,
             "input": {"api": {"method": "POST", "endpoint": "/sdapi/v1/txt2img"},
                       "payload": params},
             "status": status, "webhook": webhook, "workerId": "worker-%d" % seed}

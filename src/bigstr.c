@@ -1,0 +1,199 @@
+/* bigstr.c - lift long base64 image strings out of a JSON text before json-c parses it. */
+#include "ih_config.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bigstr.h"
+#include "buf.h"
+#include "ih_error.h"
+
+static int starts_with(const char *s, size_t n, const char *prefix)
+{
+	size_t p = strlen(prefix);
+	return n >= p && memcmp(s, prefix, p) == 0;
+}
+
+/* Base64 of the PNG, JPEG and RIFF magic bytes, or a data:image/ URI. */
+static int image_like(const char *s, size_t n)
+{
+	return starts_with(s, n, "iVBORw0KGgo") || starts_with(s, n, "/9j/") ||
+	       starts_with(s, n, "UklGR") || starts_with(s, n, "data:image/");
+}
+
+/*
+ * Finds the end of the string whose content starts at p (after the opening
+ * quote); returns the offset of the closing quote or len if none. *simple is
+ * cleared when the content holds anything but printable ASCII and \/ \n \r \t.
+ */
+static size_t string_end(const char *body, size_t len, size_t p, int *simple)
+{
+	*simple = 1;
+	while (p < len) {
+		/* The common case: a long run of base64 characters. */
+		const char *q = body + p;
+		size_t left = len - p;
+		const char *quote = memchr(q, '"', left);
+		size_t run = quote ? (size_t)(quote - q) : left;
+		const char *bs = memchr(q, '\\', run);
+		if (bs != NULL)
+			run = (size_t)(bs - q);
+		for (size_t i = 0; i < run && *simple; i++) {
+			unsigned char c = (unsigned char)q[i];
+			if (c < 0x20 || c > 0x7e)
+				*simple = 0;
+		}
+		p += run;
+		if (p >= len)
+			return len;
+		if (body[p] == '"')
+			return p;
+		/* A backslash: only short, simple escapes keep the string liftable. */
+		if (p + 1 >= len)
+			return len;
+		if (strchr("/nrt", body[p + 1]) == NULL || body[p + 1] == '\0')
+			*simple = 0;
+		p += 2;
+	}
+	return len;
+}
+
+static int add_span(struct bigstr *b, size_t off, size_t n)
+{
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 16;
+		size_t *no = realloc(b->off, cap * sizeof *no);
+		if (no == NULL)
+			return IH_ERR_NOMEM;
+		b->off = no;
+		size_t *nl = realloc(b->len, cap * sizeof *nl);
+		if (nl == NULL)
+			return IH_ERR_NOMEM;
+		b->len = nl;
+		unsigned char *nd = realloc(b->done, cap);
+		if (nd == NULL)
+			return IH_ERR_NOMEM;
+		b->done = nd;
+		b->cap = cap;
+	}
+	b->off[b->n] = off;
+	b->len[b->n] = n;
+	b->done[b->n] = 0;
+	b->n++;
+	return IH_OK;
+}
+
+static void make_nonce(char nonce[17])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char r[8];
+	if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
+		/* No entropy to be had: still unpredictable enough to a remote sender. */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		unsigned long long v = (unsigned long long)ts.tv_nsec ^
+				       ((unsigned long long)getpid() << 32) ^ (unsigned long long)ts.tv_sec;
+		memcpy(r, &v, sizeof r);
+	}
+	for (int i = 0; i < 8; i++) {
+		nonce[2 * i] = hex[r[i] >> 4];
+		nonce[2 * i + 1] = hex[r[i] & 15];
+	}
+	nonce[16] = '\0';
+}
+
+int bigstr_extract(const char *body, size_t len, size_t min_len, struct bigstr *b)
+{
+	struct buf out = { 0 };
+	size_t copied = 0, p = 0;
+	int rc = IH_OK;
+	memset(b, 0, sizeof *b);
+	make_nonce(b->nonce);
+	while (p < len) {
+		const char *q = memchr(body + p, '"', len - p);
+		if (q == NULL)
+			break;
+		size_t start = (size_t)(q - body) + 1;
+		int simple;
+		size_t end = string_end(body, len, start, &simple);
+		if (end >= len)
+			break;
+		size_t n = end - start;
+		/* A key is followed by ':'; only values are lifted. */
+		size_t after = end + 1;
+		while (after < len && strchr(" \t\r\n", body[after]) != NULL && body[after] != '\0')
+			after++;
+		int is_key = after < len && body[after] == ':';
+		if (n >= min_len && simple && !is_key && image_like(body + start, n)) {
+			char marker[48];
+			int mlen = snprintf(marker, sizeof marker, "%s:%lu", b->nonce, (unsigned long)b->n);
+			if ((rc = buf_append(&out, body + copied, start - copied)) != IH_OK ||
+			    (rc = buf_append(&out, marker, (size_t)mlen)) != IH_OK ||
+			    (rc = add_span(b, start, n)) != IH_OK)
+				goto fail;
+			copied = end;
+		}
+		p = end + 1;
+	}
+	if ((rc = buf_append(&out, body + copied, len - copied)) != IH_OK)
+		goto fail;
+	b->compact = out.data;
+	b->compact_len = out.len;
+	return IH_OK;
+fail:
+	buf_free(&out);
+	bigstr_free(b);
+	return rc;
+}
+
+long bigstr_marker(const struct bigstr *b, const char *s, size_t slen)
+{
+	if (b == NULL || b->n == 0 || slen < 18 || slen > 40 || memcmp(s, b->nonce, 16) != 0 ||
+	    s[16] != ':')
+		return -1;
+	unsigned long v = 0;
+	for (size_t i = 17; i < slen; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+		if (v >= b->n)
+			return -1;
+	}
+	return (long)v;
+}
+
+void bigstr_get(struct bigstr *b, char *body, size_t n, const char **text, size_t *tlen)
+{
+	char *s = body + b->off[n];
+	if (!b->done[n]) {
+		/* Only \/ \n \r \t can be here (see string_end); unescaping only shrinks. */
+		size_t o = 0;
+		for (size_t i = 0; i < b->len[n]; i++) {
+			char c = s[i];
+			if (c == '\\') {
+				c = s[++i];
+				c = c == 'n' ? '\n' : c == 'r' ? '\r' : c == 't' ? '\t' : c;
+			}
+			s[o++] = c;
+		}
+		s[o] = '\0';
+		b->len[n] = o;
+		b->done[n] = 1;
+	}
+	*text = s;
+	*tlen = b->len[n];
+}
+
+void bigstr_free(struct bigstr *b)
+{
+	free(b->compact);
+	free(b->off);
+	free(b->len);
+	free(b->done);
+	memset(b, 0, sizeof *b);
+}

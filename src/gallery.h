@@ -1,0 +1,66 @@
+/* gallery.h - static HTML pages of the stored jobs, by day, refreshed as each job is stored. */
+#ifndef IH_GALLERY_H
+#define IH_GALLERY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "buf.h"
+#include "payload.h"
+#include "settings.h"
+
+/* Largest side of a thumbnail, in pixels. */
+#define GALLERY_THUMB_SIDE 256
+/* Larger images get no thumbnail: decoding one costs ~15 ms per megapixel. */
+#define GALLERY_THUMB_MAX_PIXELS (4096u * 4096u)
+/* Pixels decoded for the thumbnails of one delivery, at most. */
+#define GALLERY_JOB_PIXEL_BUDGET (64u << 20)
+/* A day page lists at most this many jobs, the newest. */
+#define GALLERY_DAY_MAX 500
+
+/*
+ * Appends s[0..n) to out as HTML text, safe in element content and in quoted
+ * attribute values: & < > " ' become references, invalid UTF-8 and control
+ * characters other than tab, line feed and carriage return become U+FFFD.
+ * Returns IH_OK or IH_ERR_NOMEM. Borrows s.
+ */
+int gallery_escape(struct buf *out, const char *s, size_t n);
+
+/* What was made for one image of a card: a thumbnail, or the original is shown. */
+struct gallery_thumb {
+	int made;                 /* thumbs/<day>/<name>/<file> exists */
+	uint32_t width, height;   /* its size when made */
+};
+
+/*
+ * Appends the HTML card of one job to out: a first line "<!--ih ...-->" with its sort
+ * key and counts (read back by the day page), then an <article> with the images
+ * (thumbnails linking to the originals), status, marks for failures, rejected images
+ * and results lost upstream, prompt, key parameters and timings. Every text from the
+ * card is escaped. job_dir is the job folder relative to the output root
+ * ("jobs/YYYY/MM/DD/<name>"); thumbs[i] describes c->images[i]. Links are relative
+ * to the gallery folder. Returns IH_OK, IH_ERR_LIMIT (job_dir not of that shape) or
+ * IH_ERR_NOMEM. Pure; borrows everything.
+ */
+int gallery_card_html(const struct payload_card *c, const char *job_dir,
+		      const struct gallery_thumb *thumbs, struct buf *out);
+
+/*
+ * The handler's call after a job was stored (not for a duplicate): makes the job's
+ * thumbnails and card under <output>/gallery/, then rewrites its day's page and the
+ * index. Call it with the job's lock held. Never fails: the job is already stored,
+ * so a problem is only reported on stderr (the web server's error log). Does nothing
+ * when the gallery is off. Borrows s and job_dir ("jobs/YYYY/MM/DD/<name>").
+ */
+void gallery_job_stored(const struct settings *s, const char *job_dir);
+
+/*
+ * `imagehook gallery [--days N] [--no-thumbnails]`: rebuilds the cards of every job
+ * (or of the newest N days), making missing thumbnails, drops the cards of job
+ * folders that were deleted, and rewrites every page. argv[0] is "gallery".
+ * Reports to out and err; returns the exit status (0, 1 on errors, 2 on usage).
+ */
+int gallery_main(const struct settings *s, int argc, char **argv, FILE *out, FILE *err);
+
+#endif
