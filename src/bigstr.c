@@ -75,15 +75,20 @@ static int add_span(struct bigstr *b, size_t off, size_t n)
 		if (nl == NULL)
 			return IH_ERR_NOMEM;
 		b->len = nl;
-		unsigned char *nd = realloc(b->done, cap);
-		if (nd == NULL)
+		char **nc = realloc(b->copy, cap * sizeof *nc);
+		if (nc == NULL)
 			return IH_ERR_NOMEM;
-		b->done = nd;
+		b->copy = nc;
+		size_t *ncl = realloc(b->copy_len, cap * sizeof *ncl);
+		if (ncl == NULL)
+			return IH_ERR_NOMEM;
+		b->copy_len = ncl;
 		b->cap = cap;
 	}
 	b->off[b->n] = off;
 	b->len[b->n] = n;
-	b->done[b->n] = 0;
+	b->copy[b->n] = NULL;
+	b->copy_len[b->n] = 0;
 	b->n++;
 	return IH_OK;
 }
@@ -167,33 +172,46 @@ long bigstr_marker(const struct bigstr *b, const char *s, size_t slen)
 	return (long)v;
 }
 
-void bigstr_get(struct bigstr *b, char *body, size_t n, const char **text, size_t *tlen)
+int bigstr_get(struct bigstr *b, const char *body, size_t n, const char **text, size_t *tlen)
 {
-	char *s = body + b->off[n];
-	if (!b->done[n]) {
-		/* Only \/ \n \r \t can be here (see string_end); unescaping only shrinks. */
-		size_t o = 0;
-		for (size_t i = 0; i < b->len[n]; i++) {
-			char c = s[i];
-			if (c == '\\') {
-				c = s[++i];
-				c = c == 'n' ? '\n' : c == 'r' ? '\r' : c == 't' ? '\t' : c;
-			}
-			s[o++] = c;
-		}
-		s[o] = '\0';
-		b->len[n] = o;
-		b->done[n] = 1;
+	const char *s = body + b->off[n];
+	size_t len = b->len[n];
+	if (memchr(s, '\\', len) == NULL) {
+		*text = s;
+		*tlen = len;
+		return IH_OK;
 	}
-	*text = s;
-	*tlen = b->len[n];
+	if (b->copy[n] == NULL) {
+		/* Only \/ \n \r \t can be here (see string_end); unescaping only shrinks. */
+		char *c = malloc(len + 1);
+		if (c == NULL)
+			return IH_ERR_NOMEM;
+		size_t o = 0;
+		for (size_t i = 0; i < len; i++) {
+			char ch = s[i];
+			if (ch == '\\' && i + 1 < len) {
+				ch = s[++i];
+				ch = ch == 'n' ? '\n' : ch == 'r' ? '\r' : ch == 't' ? '\t' : ch;
+			}
+			c[o++] = ch;
+		}
+		c[o] = '\0';
+		b->copy[n] = c;
+		b->copy_len[n] = o;
+	}
+	*text = b->copy[n];
+	*tlen = b->copy_len[n];
+	return IH_OK;
 }
 
 void bigstr_free(struct bigstr *b)
 {
 	free(b->compact);
+	for (size_t i = 0; i < b->n && b->copy != NULL; i++)
+		free(b->copy[i]);
+	free(b->copy);
+	free(b->copy_len);
 	free(b->off);
 	free(b->len);
-	free(b->done);
 	memset(b, 0, sizeof *b);
 }

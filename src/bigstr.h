@@ -16,7 +16,8 @@ struct bigstr {
 	size_t compact_len;
 	size_t *off;              /* raw content offset of string n in the body */
 	size_t *len;              /* raw content length (escapes included) */
-	unsigned char *done;      /* 1 once string n was unescaped in place */
+	char **copy;              /* string n unescaped, when it had escapes, or NULL */
+	size_t *copy_len;
 	size_t n;
 	size_t cap;
 	char nonce[17];
@@ -35,11 +36,12 @@ int bigstr_extract(const char *body, size_t len, size_t min_len, struct bigstr *
 long bigstr_marker(const struct bigstr *b, const char *s, size_t slen);
 
 /*
- * Unescapes string n in place inside body (once) and NUL-terminates it there,
- * overwriting its closing quote; sets *text and *tlen to it. The body must be the
- * one given to bigstr_extract and is no longer valid JSON afterwards.
+ * Sets *text and *tlen to the content of string n: a pointer into body (the one
+ * given to bigstr_extract, which is never modified) when it has no escapes, else
+ * an unescaped copy that b owns. The text is not NUL-terminated. Returns IH_OK or
+ * IH_ERR_NOMEM.
  */
-void bigstr_get(struct bigstr *b, char *body, size_t n, const char **text, size_t *tlen);
+int bigstr_get(struct bigstr *b, const char *body, size_t n, const char **text, size_t *tlen);
 
 /* Frees what *b owns; bigstr_free on a zeroed struct is a no-op. */
 void bigstr_free(struct bigstr *b);

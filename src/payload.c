@@ -10,6 +10,7 @@
 
 #include "base64.h"
 #include "ih_error.h"
+#include "bigstr.h"
 #include "payload.h"
 
 /* Where an image reference lives in the tree, so it can be replaced later. */
@@ -37,6 +38,8 @@ struct payload {
 	int output_error;
 	json_object *url_dup_parent; /* output, when image_url repeats images[0] */
 	size_t url_dup_slot;      /* the slot of images[0] */
+	struct bigstr big;        /* long image strings, left in the body (see bigstr.h) */
+	const char *body;         /* borrowed until payload_free() */
 };
 
 static json_object *get(json_object *o, const char *key)
@@ -52,6 +55,17 @@ static const char *get_string(json_object *o, const char *key)
 {
 	json_object *v = get(o, key);
 	return v != NULL && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+/* The text of string value v: a long image string lifted out by bigstr is found in the body. */
+static int str_of(struct payload *p, json_object *v, const char **s, size_t *n)
+{
+	*s = json_object_get_string(v);
+	*n = (size_t)json_object_get_string_len(v);
+	long k = bigstr_marker(&p->big, *s, *n);
+	if (k < 0)
+		return IH_OK;
+	return bigstr_get(&p->big, p->body, (size_t)k, s, n);
 }
 
 static int starts_with(const char *s, size_t n, const char *prefix)
@@ -78,8 +92,11 @@ static int add_slot(struct payload *p, enum payload_role role, json_object *v,
 		    json_object *parent, size_t index, const char *key, const char *where,
 		    int infotext)
 {
-	const char *s = json_object_get_string(v);
-	size_t n = (size_t)json_object_get_string_len(v);
+	const char *s;
+	size_t n;
+	int rc = str_of(p, v, &s, &n);
+	if (rc != IH_OK)
+		return rc;
 	struct payload_image img = { .role = role, .kind = PAYLOAD_BASE64, .text = s, .len = n,
 				     .infotext = infotext, .same_as = -1 };
 	if (is_url(s, n)) {
@@ -186,12 +203,16 @@ static int scan_output(struct payload *p, json_object *output, int max_depth)
 	/* SDXL repeats images[0] as image_url: store it once. */
 	json_object *url = get(output, "image_url");
 	if (url != NULL && json_object_is_type(url, json_type_string)) {
-		const char *u = json_object_get_string(url);
+		const char *u, *f = NULL;
+		size_t ulen, flen = 0;
 		json_object *first = images != NULL && json_object_is_type(images, json_type_array)
 					     ? json_object_array_get_idx(images, 0) : NULL;
-		const char *f = first && json_object_is_type(first, json_type_string)
-					? json_object_get_string(first) : NULL;
-		if (f == NULL || strcmp(f, u) != 0) {
+		if ((rc = str_of(p, url, &u, &ulen)) != IH_OK)
+			return rc;
+		if (first != NULL && json_object_is_type(first, json_type_string) &&
+		    (rc = str_of(p, first, &f, &flen)) != IH_OK)
+			return rc;
+		if (f == NULL || flen != ulen || memcmp(f, u, ulen) != 0) {
 			rc = add_slot(p, PAYLOAD_OUTPUT, url, output, 0, "image_url",
 				      "output.image_url", -1);
 		} else if (first_slot < p->n_slots &&
@@ -206,8 +227,10 @@ static int scan_output(struct payload *p, json_object *output, int max_depth)
 	json_object *msg = get(output, "message");
 	if (rc == IH_OK && status != NULL && strcmp(status, "success") == 0 && msg != NULL &&
 	    json_object_is_type(msg, json_type_string)) {
-		const char *m = json_object_get_string(msg);
-		size_t n = (size_t)json_object_get_string_len(msg);
+		const char *m;
+		size_t n;
+		if ((rc = str_of(p, msg, &m, &n)) != IH_OK)
+			return rc;
 		if (is_url(m, n) || starts_with(m, n, "data:") || looks_like_image_base64(m, n))
 			rc = add_slot(p, PAYLOAD_OUTPUT, msg, output, 0, "message", "output.message", -1);
 	}
@@ -225,8 +248,10 @@ static int scan_input(struct payload *p, json_object *o, char *path, size_t plen
 		json_object_object_foreach(o, key, v) {
 			snprintf(path + base, plen - base, ".%s", key);
 			if (json_object_is_type(v, json_type_string)) {
-				const char *s = json_object_get_string(v);
-				size_t n = (size_t)json_object_get_string_len(v);
+				const char *s;
+				size_t n;
+				if ((rc = str_of(p, v, &s, &n)) != IH_OK)
+					return rc;
 				if (looks_like_image_base64(s, n) ||
 				    (starts_with(s, n, "data:image/") && n >= 64))
 					rc = add_slot(p, PAYLOAD_INPUT, v, o, 0, key, path, -1);
@@ -243,8 +268,10 @@ static int scan_input(struct payload *p, json_object *o, char *path, size_t plen
 			json_object *v = json_object_array_get_idx(o, i);
 			snprintf(path + base, plen - base, "[%lu]", (unsigned long)i);
 			if (json_object_is_type(v, json_type_string)) {
-				const char *s = json_object_get_string(v);
-				size_t sn = (size_t)json_object_get_string_len(v);
+				const char *s;
+				size_t sn;
+				if ((rc = str_of(p, v, &s, &sn)) != IH_OK)
+					return rc;
 				if (looks_like_image_base64(s, sn) ||
 				    (starts_with(s, sn, "data:image/") && sn >= 64))
 					rc = add_slot(p, PAYLOAD_INPUT, v, o, i, NULL, path, -1);
@@ -388,6 +415,17 @@ static int strings_within(json_object *o, size_t max)
 	return 1;
 }
 
+/* Strings of at least this many bytes that look like base64 images are lifted. */
+#define BIGSTR_MIN 4096
+
+static int lifted_within(const struct bigstr *b, size_t max)
+{
+	for (size_t i = 0; i < b->n; i++)
+		if (b->len[i] > max)
+			return 0;
+	return 1;
+}
+
 /* An upper bound of the bytes the base64 images decode to, all together. */
 static uint64_t decoded_bound(const struct payload *p)
 {
@@ -404,52 +442,64 @@ int payload_parse(const char *body, size_t len, const struct payload_limits *lim
 	*why = NULL;
 	if (len > INT_MAX)
 		return IH_ERR_TOO_LARGE;
-	json_tokener *tok = json_tokener_new_ex(lim->max_depth);
-	if (tok == NULL)
+	struct payload *p = calloc(1, sizeof *p);
+	if (p == NULL)
 		return IH_ERR_NOMEM;
+	p->body = body;
+	p->max_images = lim->max_images;
+	/* json-c sees the text without the long base64 strings: no copy, no tokenizing of them. */
+	int rc = bigstr_extract(body, len, BIGSTR_MIN, &p->big);
+	if (rc != IH_OK) {
+		free(p);
+		return rc;
+	}
+	const char *text = p->big.compact;
+	size_t tlen = p->big.compact_len;
+	json_tokener *tok = json_tokener_new_ex(lim->max_depth);
+	if (tok == NULL) {
+		rc = IH_ERR_NOMEM;
+		goto fail;
+	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	json_object *root = json_tokener_parse_ex(tok, body, (int)len);
+	json_object *root = json_tokener_parse_ex(tok, text, (int)tlen);
 	enum json_tokener_error jerr = json_tokener_get_error(tok);
 	size_t end = json_tokener_get_parse_end(tok);
 	json_tokener_free(tok);
+	p->root = root;
 	if (root == NULL || jerr != json_tokener_success) {
-		json_object_put(root);
-		if (jerr == json_tokener_error_depth)
-			return IH_ERR_TOO_DEEP;
+		if (jerr == json_tokener_error_depth) {
+			rc = IH_ERR_TOO_DEEP;
+			goto fail;
+		}
 		*why = jerr == json_tokener_continue ? "JSON text ends early"
 						     : json_tokener_error_desc(jerr);
-		return IH_ERR_NOT_JSON;
+		rc = IH_ERR_NOT_JSON;
+		goto fail;
 	}
-	while (end < len && (body[end] == ' ' || body[end] == '\n' || body[end] == '\r' ||
-			     body[end] == '\t'))
+	while (end < tlen && (text[end] == ' ' || text[end] == '\n' || text[end] == '\r' ||
+			      text[end] == '\t'))
 		end++;
-	if (end != len) {
-		json_object_put(root);
+	if (end != tlen) {
 		*why = "data after the JSON value";
-		return IH_ERR_NOT_JSON;
+		rc = IH_ERR_NOT_JSON;
+		goto fail;
 	}
-	if (!utf8_valid((const unsigned char *)body, len)) {
-		json_object_put(root);
+	/* Lifted strings are printable ASCII by construction; the rest is checked here. */
+	if (!utf8_valid((const unsigned char *)text, tlen)) {
 		*why = "invalid utf-8 string";
-		return IH_ERR_NOT_JSON;
+		rc = IH_ERR_NOT_JSON;
+		goto fail;
 	}
 	if (!json_object_is_type(root, json_type_object)) {
-		json_object_put(root);
-		return IH_ERR_NOT_OBJECT;
+		rc = IH_ERR_NOT_OBJECT;
+		goto fail;
 	}
-	if (lim->max_string > 0 && !strings_within(root, lim->max_string)) {
-		json_object_put(root);
+	if (lim->max_string > 0 &&
+	    (!strings_within(root, lim->max_string) || !lifted_within(&p->big, lim->max_string))) {
 		*why = "a JSON string is longer than IMAGEHOOK_MAX_STRING";
-		return IH_ERR_LIMIT;
+		rc = IH_ERR_LIMIT;
+		goto fail;
 	}
-	struct payload *p = calloc(1, sizeof *p);
-	if (p == NULL) {
-		json_object_put(root);
-		return IH_ERR_NOMEM;
-	}
-	p->root = root;
-	p->max_images = lim->max_images;
-	int rc = IH_OK;
 	json_object *id = get(root, "id");
 	if (id == NULL || !json_object_is_type(id, json_type_string) ||
 	    json_object_get_string_len(id) == 0) {
@@ -507,6 +557,7 @@ void payload_free(struct payload *p)
 	json_object_put(p->error_parsed);
 	json_object_put(p->info);
 	json_object_put(p->root);
+	bigstr_free(&p->big);
 	free(p);
 }
 
@@ -668,6 +719,56 @@ static json_object *describe_image(const struct payload_image *img, const struct
 	return d;
 }
 
+/* The lifted string that marker value v stands for, as a new json-c string, or NULL. */
+static json_object *lifted_value(struct payload *p, json_object *v)
+{
+	const char *s;
+	size_t n;
+	if (!json_object_is_type(v, json_type_string) ||
+	    bigstr_marker(&p->big, json_object_get_string(v), (size_t)json_object_get_string_len(v)) < 0 ||
+	    str_of(p, v, &s, &n) != IH_OK)
+		return NULL;
+	return json_object_new_string_len(s, (int)n);
+}
+
+/*
+ * Puts back every lifted string that did not become an image reference, so that
+ * job.json holds what was sent. Replacing a value in place changes no structure.
+ */
+static int restore_lifted(struct payload *p, json_object *o, int depth)
+{
+	if (p->big.n == 0 || depth > 1000)
+		return IH_OK;
+	if (json_object_is_type(o, json_type_object)) {
+		json_object_object_foreach(o, key, v) {
+			json_object *real = lifted_value(p, v);
+			if (real != NULL) {
+				if (json_object_object_add(o, key, real) != 0) {
+					json_object_put(real);
+					return IH_ERR_NOMEM;
+				}
+			} else if (restore_lifted(p, v, depth + 1) != IH_OK) {
+				return IH_ERR_NOMEM;
+			}
+		}
+	} else if (json_object_is_type(o, json_type_array)) {
+		size_t n = json_object_array_length(o);
+		for (size_t i = 0; i < n; i++) {
+			json_object *v = json_object_array_get_idx(o, i);
+			json_object *real = lifted_value(p, v);
+			if (real != NULL) {
+				if (json_object_array_put_idx(o, i, real) != 0) {
+					json_object_put(real);
+					return IH_ERR_NOMEM;
+				}
+			} else if (restore_lifted(p, v, depth + 1) != IH_OK) {
+				return IH_ERR_NOMEM;
+			}
+		}
+	}
+	return IH_OK;
+}
+
 int payload_render_record(struct payload *p, const struct payload_stored *stored,
 			  const struct payload_record_meta *meta, struct buf *out)
 {
@@ -738,6 +839,8 @@ int payload_render_record(struct payload *p, const struct payload_stored *stored
 		rc = add(p->root, "imagehook", ih);
 		ih = NULL;
 	}
+	if (rc == IH_OK)
+		rc = restore_lifted(p, p->root, 0);
 	if (rc == IH_OK) {
 		const char *s = json_object_to_json_string_ext(
 			p->root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |

@@ -43,8 +43,9 @@ struct payload_limits {
  * IH_ERR_NOT_JSON, IH_ERR_TOO_DEEP, IH_ERR_NOT_OBJECT, IH_ERR_NO_ID (id missing,
  * empty or not a string), IH_ERR_TOO_MANY, IH_ERR_LIMIT (max_string or max_decoded
  * exceeded) or IH_ERR_NOMEM; on failure *why (a static string) says more when the
- * tokenizer knows, and names the setting for a limit. Borrows body only during the
- * call; the caller frees *out with payload_free().
+ * tokenizer knows, and names the setting for a limit. Borrows body, unchanged,
+ * until payload_free(): long base64 images stay there rather than being copied,
+ * and image texts point into it. The caller frees *out with payload_free().
  */
 int payload_parse(const char *body, size_t len, const struct payload_limits *lim,
 		  struct payload **out, const char **why);
@@ -92,7 +93,7 @@ struct payload_record_meta {
 	const char *outcome;
 	const char *webhook_redacted; /* replaces the webhook field */
 	uint64_t bytes;
-	const char *body_sha256;
+	const char *body_sha256;  /* optional: NULL leaves it out */
 };
 
 /*
