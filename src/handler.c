@@ -337,8 +337,9 @@ static int store_job(struct handler *h, struct payload *p, struct job_state *js,
 		rc = store_job_write(job, "job.json", rec.data, rec.len);
 	if (rc == IH_OK)
 		rc = store_job_commit(job);
+	/* The record is a second name of job.json's file: no second write and fsync. */
 	if (rc == IH_OK)
-		rc = store_job_write(job, record, rec.data, rec.len);
+		rc = store_job_link(job, "job.json", record);
 	if (rc == IH_OK)
 		rc = store_job_commit(job);
 out:

@@ -264,6 +264,15 @@ static int add_token(struct settings *s, const char *tok, size_t n)
 		if (rc != IH_OK)
 			return rc;
 	}
+	/*
+	 * Only URL-safe characters: a token with quotes, backslashes or control bytes
+	 * would appear escaped in job.json and the log, where redaction cannot find it.
+	 */
+	if (strspn(tok, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~") < n) {
+		int rc = problem(s, "a token has characters other than letters, digits and %s", "-._~");
+		if (rc != IH_OK)
+			return rc;
+	}
 	char *t = strndup(tok, n);
 	if (t == NULL)
 		return IH_ERR_NOMEM;

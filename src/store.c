@@ -353,6 +353,20 @@ int store_job_write(struct store_job *job, const char *name, const void *data, s
 	return write_durable(job->st, job->dirfd, name, data, len);
 }
 
+int store_job_link(struct store_job *job, const char *from, const char *to)
+{
+	char tmp[320];
+	snprintf(tmp, sizeof tmp, ".tmp.%ld.%lu.%.200s", (long)getpid(), job->st->counter++, to);
+	if (linkat(job->dirfd, from, job->dirfd, tmp, 0) != 0)
+		return fail_errno();
+	if (renameat(job->dirfd, tmp, job->dirfd, to) != 0) {
+		int rc = fail_errno();
+		unlinkat(job->dirfd, tmp, 0);
+		return rc;
+	}
+	return IH_OK;
+}
+
 int store_job_read(struct store_job *job, const char *name, char **data, size_t *len)
 {
 	int fd = openat(job->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);

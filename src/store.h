@@ -47,6 +47,13 @@ int store_job_exists(struct store_job *job, const char *name);
  */
 int store_job_write(struct store_job *job, const char *name, const void *data, size_t len);
 
+/*
+ * Makes name `to` in the job folder a second name of file `from` (a hard link,
+ * replacing `to` atomically): job.json costs no second write and fsync. Durable
+ * after store_job_commit(). Returns IH_OK or an ih_err.
+ */
+int store_job_link(struct store_job *job, const char *from, const char *to);
+
 /* Reads a whole small file of the job folder into a malloc'd buffer (NUL-terminated). */
 int store_job_read(struct store_job *job, const char *name, char **data, size_t *len);
 

@@ -258,6 +258,19 @@ static void test_token_list(void **state)
 	expect_problem(&fx->s, "shorter");
 	assert_int_equal(fx->s.n_tokens, 1);
 
+	/* Characters that JSON or a URL would escape could not be redacted: refused. */
+	const char *bad[] = { "quote\"token-0123456789", "back\\slash-0123456789",
+			      "tab\ttoken-0123456789", "spa ce-token-0123456789",
+			      "percent%20token-01234567" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		setenv("IMAGEHOOK_TOKEN", bad[i], 1);
+		load(fx);
+		expect_problem(&fx->s, "characters other than");
+	}
+	setenv("IMAGEHOOK_TOKEN", "Url-Safe_token.0123~", 1);
+	load(fx);
+	expect_problem(&fx->s, NULL);
+
 	char many[1024] = "";
 	for (int i = 0; i < SETTINGS_MAX_TOKENS + 2; i++) {
 		char one[64];
