@@ -1,14 +1,17 @@
 /* buf.c - a growable byte buffer with JSON string escaping. */
 #include "ih_config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "ih_error.h"
+#include "utf8.h"
 
 int buf_reserve(struct buf *b, size_t extra)
 {
@@ -68,39 +71,6 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 	return rc;
 }
 
-/* Length of the valid UTF-8 sequence at s[0..n), or 0 if it is not valid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t len;
-	uint32_t cp;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* Reject overlong forms, surrogates and code points past U+10FFFF. */
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
 
 int buf_json_string(struct buf *b, const char *s, size_t n, size_t max_bytes)
 {
@@ -137,7 +107,8 @@ int buf_json_string(struct buf *b, const char *s, size_t n, size_t max_bytes)
 			esc[5] = hex[c & 15];
 			elen = 6;
 		} else if (c >= 0x80) {
-			take = utf8_len(p + i, n - i);
+			uint32_t cp;
+			take = utf8_seq(p + i, n - i, &cp);
 			if (take == 0) {
 				/* A byte that is not UTF-8 becomes U+FFFD so the line stays valid JSON. */
 				memcpy(esc, "\xef\xbf\xbd", 3);
@@ -154,6 +125,28 @@ int buf_json_string(struct buf *b, const char *s, size_t n, size_t max_bytes)
 		i += take;
 	}
 	return buf_puts(b, cut ? "...\"" : "\"");
+}
+
+int buf_read_fd(struct buf *b, int fd, size_t cap)
+{
+	char chunk[65536];
+	size_t start = b->len;
+	int rc = buf_reserve(b, 0);
+	while (rc == IH_OK) {
+		ssize_t n = read(fd, chunk, sizeof chunk);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return ih_err_from_errno(errno);
+		if (n == 0)
+			break;
+		if (b->len - start + (size_t)n > cap)
+			return IH_ERR_LIMIT;
+		rc = buf_append(b, chunk, (size_t)n);
+	}
+	if (rc == IH_OK)
+		b->data[b->len] = '\0';
+	return rc;
 }
 
 void buf_reset(struct buf *b)

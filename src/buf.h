@@ -27,6 +27,12 @@ int buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((forma
  * are used (0 = no cap); a cut string ends with "...". Returns IH_OK or IH_ERR_NOMEM.
  */
 int buf_json_string(struct buf *b, const char *s, size_t n, size_t max_bytes);
+/*
+ * Appends everything read from fd until end of file, at most cap bytes in all
+ * (IH_ERR_LIMIT past that); retries on EINTR. The buffer is NUL-terminated even
+ * when nothing was read. Returns IH_OK or an ih_err; does not close fd.
+ */
+int buf_read_fd(struct buf *b, int fd, size_t cap);
 /* Empties the buffer, keeping its memory. */
 void buf_reset(struct buf *b);
 /* Frees the memory; the buffer is then empty and reusable. */

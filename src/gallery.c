@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "gallery.h"
+#include "utf8.h"
 #include "ih_error.h"
 #include "image.h"
 
@@ -43,42 +44,6 @@
 
 /* ---- HTML text ------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s[0..n) (its code point in *cp), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	unsigned char c = s[0];
-	size_t len;
-	uint32_t v;
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		v = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		v = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		v = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = (v << 6) | (s[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and code points past U+10FFFF are not UTF-8. */
-	if ((len == 3 && v < 0x800) || (len == 4 && (v < 0x10000 || v > 0x10ffff)) ||
-	    (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return len;
-}
 
 int gallery_escape(struct buf *out, const char *s, size_t n)
 {
@@ -547,28 +512,8 @@ static int get_file(int dirfd, const char *name, size_t cap, char **data, size_t
 	if (fd < 0)
 		return fail_errno();
 	struct buf b = { 0 };
-	char chunk[65536];
-	int rc = IH_OK;
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof chunk);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = fail_errno();
-			break;
-		}
-		if (n == 0)
-			break;
-		if (b.len + (size_t)n > cap) {
-			rc = IH_ERR_LIMIT;
-			break;
-		}
-		if ((rc = buf_append(&b, chunk, (size_t)n)) != IH_OK)
-			break;
-	}
+	int rc = buf_read_fd(&b, fd, cap);
 	close(fd);
-	if (rc == IH_OK && b.data == NULL)
-		rc = buf_puts(&b, "");
 	if (rc != IH_OK) {
 		buf_free(&b);
 		return rc;

@@ -11,6 +11,7 @@
 
 #include "ih_error.h"
 #include "image.h"
+#include "utf8.h"
 
 #define DEF_MAX_WIDTH        16384u
 #define DEF_MAX_HEIGHT       16384u
@@ -768,42 +769,10 @@ int image_check(const unsigned char *data, size_t len, const struct image_limits
 
 /* ---- adding a text chunk ------------------------------------------------- */
 
-/*
- * Decodes one UTF-8 sequence at s (NUL-terminated), strictly: no overlong
- * forms, no surrogates, nothing past U+10FFFF. Returns its length or 0.
- */
+/* One UTF-8 sequence of NUL-terminated s (the NUL fails utf8_seq's checks). */
 static size_t utf8_next(const unsigned char *s, uint32_t *cp)
 {
-	uint32_t c = s[0];
-	size_t n, i;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xC2 && c <= 0xDF) {
-		n = 2;
-		c &= 0x1F;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		n = 3;
-		c &= 0x0F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		n = 4;
-		c &= 0x07;
-	} else {
-		return 0;
-	}
-	/* the NUL terminator fails this test, so we never read past it */
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3F);
-	}
-	if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) || c > 0x10FFFF ||
-	    (c >= 0xD800 && c <= 0xDFFF))
-		return 0;
-	*cp = c;
-	return n;
+	return utf8_seq(s, strnlen((const char *)s, 4), cp);
 }
 
 /* Scans UTF-8 text: code point count in *ncp, largest code point in *max. */

@@ -11,6 +11,7 @@
 #include "base64.h"
 #include "ih_error.h"
 #include "bigstr.h"
+#include "utf8.h"
 #include "payload.h"
 
 /* Where an image reference lives in the tree, so it can be replaced later. */
@@ -346,52 +347,10 @@ static int describe_error(struct payload *p, int max_depth)
 }
 
 /*
- * 1 when s[0..n) is valid UTF-8 (RFC 3629). JSON_TOKENER_VALIDATE_UTF8 checks only
- * the shape of each sequence: overlong forms ("\xc0\xaf" for '/'), encoded
- * surrogates and code points past U+10FFFF get through it, and then into job.json.
+ * JSON_TOKENER_VALIDATE_UTF8 checks only the shape of each sequence: overlong forms
+ * ("\xc0\xaf" for '/'), encoded surrogates and code points past U+10FFFF get
+ * through it, and then into job.json; utf8_valid() is strict.
  */
-static int utf8_valid(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		/* Base64 is most of a body: skip ASCII eight bytes at a time. */
-		if (n - i >= 8) {
-			uint64_t w;
-			memcpy(&w, s + i, 8);
-			if ((w & 0x8080808080808080ULL) == 0) {
-				i += 8;
-				continue;
-			}
-		}
-		unsigned c = s[i];
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		size_t len;
-		unsigned lo = 0x80, hi = 0xbf;  /* the second byte's range */
-		if (c >= 0xc2 && c <= 0xdf) {
-			len = 2;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			len = 3;
-			lo = c == 0xe0 ? 0xa0 : 0x80;  /* not overlong */
-			hi = c == 0xed ? 0x9f : 0xbf;  /* not a surrogate */
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			len = 4;
-			lo = c == 0xf0 ? 0x90 : 0x80;
-			hi = c == 0xf4 ? 0x8f : 0xbf;  /* not past U+10FFFF */
-		} else {
-			return 0;
-		}
-		if (n - i < len || s[i + 1] < lo || s[i + 1] > hi)
-			return 0;
-		for (size_t k = 2; k < len; k++)
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-		i += len;
-	}
-	return 1;
-}
 
 /*
  * json-c has no string-length option: the parsed tree is walked instead (its depth

@@ -92,29 +92,8 @@ static int slurp(const char *path, char **out)
 	if (fd < 0)
 		return ih_err_from_errno(errno);
 	struct buf b = { 0 };
-	char chunk[4096];
-	int rc = IH_OK;
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof chunk);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = ih_err_from_errno(errno);
-			break;
-		}
-		if (n == 0)
-			break;
-		if (b.len + (size_t)n > MAX_FILE_BYTES) {
-			rc = IH_ERR_LIMIT;
-			break;
-		}
-		rc = buf_append(&b, chunk, (size_t)n);
-		if (rc != IH_OK)
-			break;
-	}
+	int rc = buf_read_fd(&b, fd, MAX_FILE_BYTES);
 	close(fd);
-	if (rc == IH_OK && b.data == NULL)
-		rc = buf_puts(&b, "");
 	if (rc != IH_OK) {
 		buf_free(&b);
 		return rc;

@@ -373,28 +373,8 @@ int store_job_read(struct store_job *job, const char *name, char **data, size_t 
 	if (fd < 0)
 		return fail_errno();
 	struct buf b = { 0 };
-	char chunk[65536];
-	int rc = IH_OK;
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof chunk);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = fail_errno();
-			break;
-		}
-		if (n == 0)
-			break;
-		if (b.len + (size_t)n > MAX_SMALL_FILE) {
-			rc = IH_ERR_LIMIT;
-			break;
-		}
-		if ((rc = buf_append(&b, chunk, (size_t)n)) != IH_OK)
-			break;
-	}
+	int rc = buf_read_fd(&b, fd, MAX_SMALL_FILE);
 	close(fd);
-	if (rc == IH_OK && b.data == NULL)
-		rc = buf_puts(&b, "");
 	if (rc != IH_OK) {
 		buf_free(&b);
 		return rc;
