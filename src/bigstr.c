@@ -33,13 +33,19 @@ static int image_like(const char *s, size_t n)
  */
 static size_t string_end(const char *body, size_t len, size_t p, int *simple)
 {
+	const char *quote = NULL;
 	*simple = 1;
 	while (p < len) {
 		/* The common case: a long run of base64 characters. */
 		const char *q = body + p;
 		size_t left = len - p;
-		const char *quote = memchr(q, '"', left);
-		size_t run = quote ? (size_t)(quote - q) : left;
+		/* Search for the next quote only once we are past the last one found (it was escaped): linear. */
+		if (quote == NULL || quote < q) {
+			quote = memchr(q, '"', left);
+			if (quote == NULL)
+				return len;
+		}
+		size_t run = (size_t)(quote - q);
 		const char *bs = memchr(q, '\\', run);
 		if (bs != NULL)
 			run = (size_t)(bs - q);

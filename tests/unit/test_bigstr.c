@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bigstr.h"
 #include "ih_error.h"
@@ -195,6 +196,34 @@ static void test_forged_markers_refused(void **state)
 	free(img);
 }
 
+/* Many escapes in one string: the scan stays linear (it once re-searched for the quote after each). */
+static void test_many_escapes_linear(void **state)
+{
+	(void)state;
+	size_t reps = 400000;
+	char *body = malloc(reps * 6 + 8);
+	assert_non_null(body);
+	size_t o = 0;
+	body[o++] = '[';
+	body[o++] = '"';
+	for (size_t i = 0; i < reps; i++) {
+		memcpy(body + o, "\\u0007", 6);
+		o += 6;
+	}
+	body[o++] = '"';
+	body[o++] = ']';
+	body[o] = '\0';
+	/* Quadratic, this takes minutes: the alarm turns a hang into a failure. */
+	alarm(20);
+	struct bigstr b;
+	assert_int_equal(bigstr_extract(body, o, 4096, &b), IH_OK);
+	alarm(0);
+	assert_int_equal(b.n, 0);
+	assert_int_equal(b.compact_len, o);
+	bigstr_free(&b);
+	free(body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -204,6 +233,7 @@ int main(void)
 		cmocka_unit_test(test_other_escapes_and_bytes_not_lifted),
 		cmocka_unit_test(test_not_json_copied_as_is),
 		cmocka_unit_test(test_forged_markers_refused),
+		cmocka_unit_test(test_many_escapes_linear),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
