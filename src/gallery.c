@@ -1108,6 +1108,53 @@ static int rebuild_pages(struct gal *g, char *const *days, size_t n)
 	return rc;
 }
 
+/* Sets (1) or clears (0) the "pages need a rebuild" flag, one byte of gallery/.pending. */
+static int pending_set(int fd, int on)
+{
+	char c = on ? '1' : '0';
+	return pwrite(fd, &c, 1, 0) == 1 ? IH_OK : fail_errno();
+}
+
+static int pending_get(int fd)
+{
+	char c = '0';
+	return pread(fd, &c, 1, 0) == 1 && c == '1';
+}
+
+/*
+ * The request path's rebuild, coalesced: under load, deliveries do not queue up
+ * behind each other to rewrite the same day page. A delivery raises the pending
+ * flag and rebuilds only if no other process is rebuilding; the one that is sees
+ * the flag and rebuilds again before it lets go, and checks once more after
+ * letting go, so the last card written is always on the page. A process rebuilds
+ * at most three times for others, so its own answer is never held for long.
+ */
+static int rebuild_pages_coalesced(struct gal *g, char *const *days, size_t n)
+{
+	int fd = openat(g->galfd, ".pending", O_CREAT | O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return fail_errno();
+	int rc = pending_set(fd, 1);
+	int rebuilds = 0;
+	while (rc == IH_OK && pending_get(fd) && rebuilds < 3) {
+		if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+			/* Someone is rebuilding: it will see the flag. */
+			if (errno != EWOULDBLOCK && errno != EINTR)
+				rc = fail_errno();
+			break;
+		}
+		while (rc == IH_OK && pending_get(fd) && rebuilds < 3) {
+			rc = pending_set(fd, 0);
+			if (rc == IH_OK)
+				rc = rebuild_pages(g, days, n);
+			rebuilds++;
+		}
+		flock(fd, LOCK_UN);
+	}
+	close(fd);
+	return rc;
+}
+
 void gallery_job_stored(const struct settings *s, const char *job_dir)
 {
 	struct gal g;
@@ -1134,7 +1181,7 @@ void gallery_job_stored(const struct settings *s, const char *job_dir)
 	if (rc == IH_OK) {
 		char *days[1] = { r.day };
 		step = "pages";
-		rc = rebuild_pages(&g, days, 1);
+		rc = rebuild_pages_coalesced(&g, days, 1);
 	}
 	/* The job is stored and its answer is 200 regardless: this is for the operator. */
 	if (rc != IH_OK)
