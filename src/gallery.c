@@ -607,7 +607,8 @@ static int make_thumbs(struct gal *g, int jobfd, const struct jobref *r,
 			continue;
 		if (dirfd < 0) {
 			snprintf(rel, sizeof rel, "thumbs/%s/%s", r->day, r->name);
-			dirfd = open_sub(g->galfd, rel, 1);
+			/* Not making thumbnails: only look for ones made earlier (a mkdir costs ~1 ms). */
+			dirfd = open_sub(g->galfd, rel, g->thumbnails);
 			if (dirfd < 0)
 				break;
 		}
