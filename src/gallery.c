@@ -1123,12 +1123,13 @@ static int pending_get(int fd)
 }
 
 /*
- * The request path's rebuild, coalesced: under load, deliveries do not queue up
- * behind each other to rewrite the same day page. A delivery raises the pending
- * flag and rebuilds only if no other process is rebuilding; the one that is sees
- * the flag and rebuilds again before it lets go, and checks once more after
- * letting go, so the last card written is always on the page. A process rebuilds
- * at most three times for others, so its own answer is never held for long.
+ * The request path's rebuild, coalesced like a group commit: under load,
+ * deliveries do not each rewrite the same day page. A delivery whose card is
+ * written raises the pending flag, then waits for the flag's lock. If the flag is
+ * down by then, a rebuild that started after its card was written has run (the
+ * flag is lowered just before each rebuild lists the cards), so the card is on
+ * the page; if it is still up, this delivery rebuilds, for itself and for every
+ * delivery that raised it meanwhile. The wait is at most one rebuild.
  */
 static int rebuild_pages_coalesced(struct gal *g, char *const *days, size_t n)
 {
@@ -1136,21 +1137,14 @@ static int rebuild_pages_coalesced(struct gal *g, char *const *days, size_t n)
 	if (fd < 0)
 		return fail_errno();
 	int rc = pending_set(fd, 1);
-	int rebuilds = 0;
-	while (rc == IH_OK && pending_get(fd) && rebuilds < 3) {
-		if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-			/* Someone is rebuilding: it will see the flag. */
-			if (errno != EWOULDBLOCK && errno != EINTR)
-				rc = fail_errno();
-			break;
-		}
-		while (rc == IH_OK && pending_get(fd) && rebuilds < 3) {
-			rc = pending_set(fd, 0);
-			if (rc == IH_OK)
-				rc = rebuild_pages(g, days, n);
-			rebuilds++;
-		}
-		flock(fd, LOCK_UN);
+	while (rc == IH_OK && flock(fd, LOCK_EX) != 0) {
+		if (errno != EINTR)
+			rc = fail_errno();
+	}
+	if (rc == IH_OK && pending_get(fd)) {
+		rc = pending_set(fd, 0);
+		if (rc == IH_OK)
+			rc = rebuild_pages(g, days, n);
 	}
 	close(fd);
 	return rc;
@@ -1307,11 +1301,10 @@ static int refresh_day(struct gal *g, int jobsfd, const char *ymd, unsigned *job
 			close(jobfd);
 			continue;
 		}
-		/* The same lock the handler holds while it stores this job: no half-written job.json. */
-		int lockfd = lock_file(jobfd, ".lock", 0);
+		/* The lock the handler holds on the job folder while it stores: no half-written job.json. */
+		while (flock(jobfd, LOCK_EX) != 0 && errno == EINTR)
+			;
 		int jrc = refresh_job(g, jobfd, &r);
-		if (lockfd >= 0)
-			close(lockfd);
 		close(jobfd);
 		if (jrc == IH_OK) {
 			(*jobs)++;

@@ -360,7 +360,7 @@ static void test_job_write_exact_bytes_no_temp(void **state)
 
 	path_in_root(fx, "jobs/2026/11/27/w-1", path, sizeof path);
 	assert_int_equal(count_entries(path, ".tmp"), 0);
-	assert_int_equal(count_entries(path, NULL), 3);  /* .lock, 0.png, empty */
+	assert_int_equal(count_entries(path, NULL), 2);  /* 0.png, empty */
 	store_job_end(job);
 }
 
@@ -460,17 +460,12 @@ static void test_symlinked_job_folder_and_files_are_not_followed(void **state)
 	assert_int_equal(lstat(link, &sb), 0);
 	assert_true(S_ISREG(sb.st_mode));
 
-	/* A planted .lock symlink makes begin fail rather than open what it points at. */
+	/* The lock is the job folder itself: no lock file is created. */
 	path_in_root(fx, "jobs/2026/11/27/lockjob", link, sizeof link);
 	job = NULL;
 	assert_int_equal(store_job_begin(fx->st, "lockjob", T_NOV27, &job), IH_OK);
+	assert_int_equal(count_entries(link, NULL), 0);
 	store_job_end(job);
-	path_in_root(fx, "jobs/2026/11/27/lockjob/.lock", link, sizeof link);
-	assert_int_equal(unlink(link), 0);
-	assert_int_equal(symlink(victim, link), 0);
-	job = NULL;
-	assert_int_not_equal(store_job_begin(fx->st, "lockjob", T_NOV27, &job), IH_OK);
-	assert_int_equal(slurp(victim, got, sizeof got), 4);
 }
 
 /* Hands the test's tree to the unprivileged user the read-only check runs as. */
