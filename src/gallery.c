@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "gallery.h"
+#include "store.h"
 #include "utf8.h"
 #include "ih_error.h"
 #include "image.h"
@@ -432,58 +433,7 @@ static int fail_errno(void)
 	return ih_err_from_errno(errno);
 }
 
-/*
- * Opens the folder rel below base one component at a time with O_NOFOLLOW, so a
- * planted symlink cannot lead the gallery outside the output root; creates missing
- * components when create is set. Returns a descriptor or -1 with errno set.
- */
-static int open_sub(int base, const char *rel, int create)
-{
-	char comp[256];
-	int fd = dup(base);
-	while (fd >= 0 && *rel != '\0') {
-		size_t n = strcspn(rel, "/");
-		if (n == 0 || n >= sizeof comp) {
-			close(fd);
-			errno = EINVAL;
-			return -1;
-		}
-		memcpy(comp, rel, n);
-		comp[n] = '\0';
-		if (create && mkdirat(fd, comp, 0750) != 0 && errno != EEXIST) {
-			int e = errno;
-			close(fd);
-			errno = e;
-			return -1;
-		}
-		int next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		int e = errno;
-		close(fd);
-		errno = e;
-		fd = next;
-		rel += n + (rel[n] == '/');
-	}
-	return fd;
-}
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0) {
-			errno = ENOSPC;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /* Writes name in dirfd whole: temporary name, write, rename (no fsync: see the top). */
 static int put_file(struct gal *g, int dirfd, const char *name, const void *data, size_t len)
@@ -494,7 +444,7 @@ static int put_file(struct gal *g, int dirfd, const char *name, const void *data
 	if (fd < 0)
 		return fail_errno();
 	int rc = IH_OK;
-	if (write_all(fd, data, len) != 0) {
+	if (store_write_all(fd, data, len) != 0) {
 		rc = fail_errno();
 		close(fd);
 	} else if (close(fd) != 0 || renameat(dirfd, tmp, dirfd, name) != 0) {
@@ -531,7 +481,7 @@ static int gal_open(struct gal *g, const char *output_dir, const struct image_li
 	g->rootfd = open(output_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (g->rootfd < 0)
 		return fail_errno();
-	g->galfd = open_sub(g->rootfd, "gallery", 1);
+	g->galfd = store_open_dirs(g->rootfd, "gallery", 1, 0);
 	return g->galfd < 0 ? fail_errno() : IH_OK;
 }
 
@@ -608,7 +558,7 @@ static int make_thumbs(struct gal *g, int jobfd, const struct jobref *r,
 		if (dirfd < 0) {
 			snprintf(rel, sizeof rel, "thumbs/%s/%s", r->day, r->name);
 			/* Not making thumbnails: only look for ones made earlier (a mkdir costs ~1 ms). */
-			dirfd = open_sub(g->galfd, rel, g->thumbnails);
+			dirfd = store_open_dirs(g->galfd, rel, g->thumbnails, 0);
 			if (dirfd < 0)
 				break;
 		}
@@ -660,7 +610,7 @@ static int refresh_job(struct gal *g, int jobfd, const struct jobref *r)
 	if (rc == IH_OK)
 		rc = gallery_card_html(c, dir, th, &card);
 	snprintf(rel, sizeof rel, "cards/%s", r->day);
-	if (rc == IH_OK && (cardsfd = open_sub(g->galfd, rel, 1)) < 0)
+	if (rc == IH_OK && (cardsfd = store_open_dirs(g->galfd, rel, 1, 0)) < 0)
 		rc = fail_errno();
 	snprintf(rel, sizeof rel, "%s.html", r->name);
 	if (rc == IH_OK)
@@ -884,7 +834,7 @@ static int rebuild_day(struct gal *g, const char *day)
 	memset(&total, 0, sizeof total);
 	snprintf(rel, sizeof rel, "cards/%s", day);
 	snprintf(name, sizeof name, "%s.html", day);
-	int cardsfd = open_sub(g->galfd, rel, 0);
+	int cardsfd = store_open_dirs(g->galfd, rel, 0, 0);
 	if (cardsfd < 0) {
 		/* No cards (any more): no page. */
 		if (errno != ENOENT)
@@ -1042,7 +992,7 @@ static int rebuild_index(struct gal *g)
 	struct buf page = { 0 };
 	struct html h = { &page, IH_OK };
 	struct counts k;
-	int cardsfd = open_sub(g->galfd, "cards", 1);
+	int cardsfd = store_open_dirs(g->galfd, "cards", 1, 0);
 	int rc = cardsfd < 0 ? fail_errno() : list_shaped(cardsfd, "0000-00-00", &days, &n);
 
 	page_head(&h, "imagehook gallery");
@@ -1166,7 +1116,7 @@ void gallery_job_stored(const struct settings *s, const char *job_dir)
 	} else {
 		g.rootfd = g.galfd = -1;
 	}
-	if (rc == IH_OK && (jobfd = open_sub(g.rootfd, job_dir, 0)) < 0)
+	if (rc == IH_OK && (jobfd = store_open_dirs(g.rootfd, job_dir, 0, 0)) < 0)
 		rc = fail_errno();
 	if (rc == IH_OK) {
 		step = "card";
@@ -1194,7 +1144,7 @@ static void remove_thumbs(struct gal *g, const char *day, const char *name)
 {
 	char rel[200];
 	snprintf(rel, sizeof rel, "thumbs/%s/%s", day, name);
-	int fd = open_sub(g->galfd, rel, 0);
+	int fd = store_open_dirs(g->galfd, rel, 0, 0);
 	if (fd < 0)
 		return;
 	DIR *d = open_listing(fd);
@@ -1238,7 +1188,7 @@ static unsigned prune_day(struct gal *g, int jobsfd, const char *day)
 	unsigned removed = 0;
 	struct stat sb;
 	snprintf(rel, sizeof rel, "cards/%s", day);
-	int cardsfd = open_sub(g->galfd, rel, 0);
+	int cardsfd = store_open_dirs(g->galfd, rel, 0, 0);
 	if (cardsfd < 0)
 		return 0;
 	snprintf(ymd, sizeof ymd, "%.4s/%.2s/%.2s", day, day + 5, day + 8);
@@ -1272,7 +1222,7 @@ static unsigned prune_day(struct gal *g, int jobsfd, const char *day)
 static int refresh_day(struct gal *g, int jobsfd, const char *ymd, unsigned *jobs, FILE *err)
 {
 	struct jobref r;
-	int dayfd = open_sub(jobsfd, ymd, 0);
+	int dayfd = store_open_dirs(jobsfd, ymd, 0, 0);
 	if (dayfd < 0)
 		return fail_errno();
 	DIR *d = open_listing(dayfd);
@@ -1290,7 +1240,7 @@ static int refresh_day(struct gal *g, int jobsfd, const char *ymd, unsigned *job
 		if (!safe_name(de->d_name, sizeof r.name))
 			continue;
 		memcpy(r.name, de->d_name, strlen(de->d_name) + 1);   /* safe_name() checked its length */
-		int jobfd = open_sub(dayfd, r.name, 0);
+		int jobfd = store_open_dirs(dayfd, r.name, 0, 0);
 		if (jobfd < 0)
 			continue;
 		struct stat sb;
@@ -1329,13 +1279,13 @@ static int list_job_days(int jobsfd, char ***out, size_t *count)
 	char rel[16];
 	int rc = list_shaped(jobsfd, "0000", &years, &ny);
 	for (size_t y = 0; rc == IH_OK && y < ny; y++) {
-		int yfd = open_sub(jobsfd, years[y], 0);
+		int yfd = store_open_dirs(jobsfd, years[y], 0, 0);
 		if (yfd < 0)
 			continue;
 		rc = list_shaped(yfd, "00", &months, &nm);
 		for (size_t m = 0; rc == IH_OK && m < nm; m++) {
 			snprintf(rel, sizeof rel, "%s/%s", years[y], months[m]);
-			int mfd = open_sub(jobsfd, rel, 0);
+			int mfd = store_open_dirs(jobsfd, rel, 0, 0);
 			if (mfd < 0)
 				continue;
 			rc = list_shaped(mfd, "00", &days, &nd);
@@ -1408,7 +1358,7 @@ int gallery_main(const struct settings *s, int argc, char **argv, FILE *out, FIL
 	int jobsfd = -1;
 	errno = 0;
 	int rc = gal_open(&g, s->output_dir, &s->image);
-	if (rc == IH_OK && (jobsfd = open_sub(g.rootfd, "jobs", 0)) < 0)
+	if (rc == IH_OK && (jobsfd = store_open_dirs(g.rootfd, "jobs", 0, 0)) < 0)
 		rc = fail_errno();
 	/* The system's word says more than ours here ("No such file or directory"). */
 	int e = rc != IH_OK ? errno : 0;
@@ -1433,7 +1383,7 @@ int gallery_main(const struct settings *s, int argc, char **argv, FILE *out, FIL
 
 	/* Pages: the days refreshed, and every day with cards (to prune) unless --days. */
 	if (rc == IH_OK) {
-		int cardsfd = open_sub(g.galfd, "cards", 1);
+		int cardsfd = store_open_dirs(g.galfd, "cards", 1, 0);
 		rc = cardsfd < 0 ? fail_errno() : list_shaped(cardsfd, "0000-00-00", &pages, &npages);
 		if (cardsfd >= 0)
 			close(cardsfd);

@@ -45,12 +45,7 @@ static void close_keep_errno(int fd)
 	errno = e;
 }
 
-/*
- * Opens the folder rel below base, one component at a time with O_NOFOLLOW, so a
- * planted symlink can never lead outside; creates missing components (and fsyncs
- * the parent of each new one) when create is set. Returns a descriptor or -1.
- */
-static int open_dirs(int base, const char *rel, int create)
+int store_open_dirs(int base, const char *rel, int create, int durable)
 {
 	char comp[256];
 	int fd = dup(base);
@@ -74,7 +69,7 @@ static int open_dirs(int base, const char *rel, int create)
 		if (create) {
 			if (mkdirat(fd, comp, 0750) == 0) {
 				/* The new entry is durable only once its parent is synced. */
-				if (fsync(fd) != 0) {
+				if (durable && fsync(fd) != 0) {
 					close_keep_errno(fd);
 					return -1;
 				}
@@ -130,9 +125,9 @@ int store_open(const char *root, struct store **out)
 		goto fail;
 	st->rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (st->rootfd < 0 ||
-	    (st->jobsfd = open_dirs(st->rootfd, "jobs", 1)) < 0 ||
-	    (st->rejectedfd = open_dirs(st->rootfd, "rejected", 1)) < 0 ||
-	    (st->idsfd = open_dirs(st->rootfd, ".ids", 1)) < 0) {
+	    (st->jobsfd = store_open_dirs(st->rootfd, "jobs", 1, 1)) < 0 ||
+	    (st->rejectedfd = store_open_dirs(st->rootfd, "rejected", 1, 1)) < 0 ||
+	    (st->idsfd = store_open_dirs(st->rootfd, ".ids", 1, 1)) < 0) {
 		rc = fail_errno();
 		goto fail;
 	}
@@ -222,7 +217,7 @@ static int job_date(struct store *st, const char *name, time_t now, char date[16
 	shard[0] = hex[0];
 	shard[1] = hex[1];
 	shard[2] = '\0';
-	int sfd = open_dirs(st->idsfd, shard, 1);
+	int sfd = store_open_dirs(st->idsfd, shard, 1, 1);
 	if (sfd < 0)
 		return fail_errno();
 	int rc = IH_OK;
@@ -267,7 +262,7 @@ int store_job_begin(struct store *st, const char *name, time_t now, struct store
 	snprintf(job->dir, sizeof job->dir, "jobs/%s/%s", date, name);
 	char rel[200];
 	snprintf(rel, sizeof rel, "%s/%s", date, name);
-	job->dirfd = open_dirs(st->jobsfd, rel, 1);
+	job->dirfd = store_open_dirs(st->jobsfd, rel, 1, 1);
 	if (job->dirfd < 0) {
 		rc = fail_errno();
 		goto fail;
@@ -303,7 +298,7 @@ int store_job_exists(struct store_job *job, const char *name)
 	return errno == ENOENT ? 0 : fail_errno();
 }
 
-static int write_all(int fd, const void *data, size_t len)
+int store_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 	while (len > 0) {
@@ -331,7 +326,7 @@ static int write_durable(struct store *st, int dirfd, const char *name, const vo
 	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return fail_errno();
-	if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+	if (store_write_all(fd, data, len) != 0 || fsync(fd) != 0) {
 		int rc = fail_errno();
 		close(fd);
 		unlinkat(dirfd, tmp, 0);
@@ -401,7 +396,7 @@ int store_keep_rejected(struct store *st, time_t now, const char *ext, const voi
 	char date[16], hms[16], name[96];
 	utc_date(now, date, sizeof date, 0);
 	utc_date(now, hms, sizeof hms, 1);
-	int fd = open_dirs(st->rejectedfd, date, 1);
+	int fd = store_open_dirs(st->rejectedfd, date, 1, 1);
 	if (fd < 0)
 		return fail_errno();
 	snprintf(name, sizeof name, "%s-%ld-%lu.%s", hms, (long)getpid(), st->counter, ext);

@@ -14,6 +14,17 @@ struct store_job;
  */
 int store_open(const char *root, struct store **out);
 
+/*
+ * Opens the folder rel below base one component at a time with O_NOFOLLOW, so a
+ * planted symlink can never lead outside; creates missing components when create
+ * is set, fsyncing the parent of each new one when durable is set. Returns a new
+ * descriptor the caller closes, or -1 with errno set.
+ */
+int store_open_dirs(int base, const char *rel, int create, int durable);
+
+/* Writes all of data to fd, retrying on EINTR and short writes. Returns 0, or -1 with errno set. */
+int store_write_all(int fd, const void *data, size_t len);
+
 /* Closes the root; store_close(NULL) is a no-op. */
 void store_close(struct store *st);
 
