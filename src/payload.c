@@ -173,22 +173,42 @@ static int scan_output_images(struct payload *p, json_object *images)
 	return IH_OK;
 }
 
+/*
+ * Parses a small JSON text (a string inside the callback, a job.json, a log line)
+ * into *out when it is an object; with whole set, only white space may follow it.
+ * Returns IH_OK, IH_ERR_NOMEM, or IH_ERR_NOT_JSON (not JSON, or not an object).
+ */
+static int parse_object(const char *text, size_t len, int depth, int whole, json_object **out)
+{
+	*out = NULL;
+	if (len > INT_MAX)
+		return IH_ERR_NOT_JSON;
+	json_tokener *tok = json_tokener_new_ex(depth);
+	if (tok == NULL)
+		return IH_ERR_NOMEM;
+	json_object *o = json_tokener_parse_ex(tok, text, (int)len);
+	int ok = json_tokener_get_error(tok) == json_tokener_success;
+	size_t end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	while (whole && ok && end < len && (text[end] == ' ' || text[end] == '\n' || text[end] == '\r'))
+		end++;
+	if (o == NULL || !json_object_is_type(o, json_type_object) || (whole && (!ok || end != len))) {
+		json_object_put(o);
+		return IH_ERR_NOT_JSON;
+	}
+	*out = o;
+	return IH_OK;
+}
+
 /* Reads A1111's output.info, a JSON string holding infotexts[] and index_of_first_image. */
 static void parse_info(struct payload *p, json_object *output, int max_depth)
 {
 	const char *info = get_string(output, "info");
 	if (info == NULL)
 		return;
-	json_tokener *tok = json_tokener_new_ex(max_depth);
-	if (tok == NULL)
-		return;
-	json_object *o = json_tokener_parse_ex(tok, info, (int)strlen(info));
-	json_tokener_free(tok);
-	if (o == NULL || !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		return;
-	}
-	p->info = o;
+	json_object *o;
+	if (parse_object(info, strlen(info), max_depth, 0, &o) == IH_OK)
+		p->info = o;
 }
 
 static int scan_output(struct payload *p, json_object *output, int max_depth)
@@ -304,18 +324,14 @@ static int describe_error(struct payload *p, int max_depth)
 	if (err != NULL && json_object_is_type(err, json_type_string)) {
 		const char *s = json_object_get_string(err);
 		/* A crashed handler's error is itself JSON: error_type, error_message, ... */
-		json_tokener *tok = json_tokener_new_ex(max_depth);
-		json_object *o = tok ? json_tokener_parse_ex(tok, s, (int)strlen(s)) : NULL;
-		if (tok != NULL)
-			json_tokener_free(tok);
-		if (o != NULL && json_object_is_type(o, json_type_object)) {
+		json_object *o;
+		if (parse_object(s, strlen(s), max_depth, 0, &o) == IH_OK) {
 			const char *type = get_string(o, "error_type");
 			const char *msg = get_string(o, "error_message");
 			snprintf(text, sizeof text, "%s%s%s", type ? type : "",
 				 type && msg ? ": " : "", msg ? msg : (type ? "" : s));
 			p->error_parsed = o;
 		} else {
-			json_object_put(o);
 			snprintf(text, sizeof text, "%s", s);
 		}
 	} else if (err != NULL && json_object_is_type(err, json_type_array)) {
@@ -816,13 +832,10 @@ int payload_render_record(struct payload *p, const struct payload_stored *stored
 int payload_record_summary(const char *text, size_t len, unsigned *stored, unsigned *rejected)
 {
 	*stored = *rejected = 0;
-	if (len > INT_MAX)
-		return IH_ERR_NOT_JSON;
-	json_tokener *tok = json_tokener_new_ex(64);
-	if (tok == NULL)
-		return IH_ERR_NOMEM;
-	json_object *root = json_tokener_parse_ex(tok, text, (int)len);
-	json_tokener_free(tok);
+	json_object *root;
+	int rc = parse_object(text, len, 64, 0, &root);
+	if (rc != IH_OK)
+		return rc;
 	json_object *images = get(get(root, "imagehook"), "images");
 	if (images == NULL || !json_object_is_type(images, json_type_array)) {
 		json_object_put(root);
@@ -1105,13 +1118,10 @@ static void card_images(struct payload_card *c, json_object *list)
 int payload_card_parse(const char *text, size_t len, struct payload_card *c)
 {
 	memset(c, 0, sizeof *c);
-	if (len > INT_MAX)
-		return IH_ERR_NOT_JSON;
-	json_tokener *tok = json_tokener_new_ex(64);
-	if (tok == NULL)
-		return IH_ERR_NOMEM;
-	json_object *root = json_tokener_parse_ex(tok, text, (int)len);
-	json_tokener_free(tok);
+	json_object *root;
+	int rc = parse_object(text, len, 64, 0, &root);
+	if (rc != IH_OK)
+		return rc;
 	json_object *ih = get(root, "imagehook");
 	if (ih == NULL || !json_object_is_type(ih, json_type_object)) {
 		json_object_put(root);
@@ -1153,13 +1163,11 @@ int payload_card_parse(const char *text, size_t len, struct payload_card *c)
 	card_param(c, "seed", get(output, "seed"));
 	const char *info = get_string(output, "info");
 	if (info != NULL) {
-		json_tokener *t2 = json_tokener_new_ex(64);
-		json_object *io = t2 ? json_tokener_parse_ex(t2, info, (int)strlen(info)) : NULL;
-		if (t2 != NULL)
-			json_tokener_free(t2);
-		if (io != NULL && json_object_is_type(io, json_type_object))
+		json_object *io;
+		if (parse_object(info, strlen(info), 64, 0, &io) == IH_OK) {
 			card_from_info(c, io);
-		json_object_put(io);
+			json_object_put(io);
+		}
 	}
 	prompt_from_infotext(c);
 	sort_params(c);
@@ -1189,22 +1197,11 @@ static uint64_t member_u64(json_object *o, const char *key)
 int payload_log_line_parse(const char *line, size_t len, struct payload_log_entry *e)
 {
 	memset(e, 0, sizeof *e);
-	if (len > INT_MAX)
-		return IH_ERR_NOT_JSON;
-	json_tokener *tok = json_tokener_new_ex(16);
-	if (tok == NULL)
-		return IH_ERR_NOMEM;
-	json_object *o = json_tokener_parse_ex(tok, line, (int)len);
-	int ok = json_tokener_get_error(tok) == json_tokener_success;
-	size_t end = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	while (ok && end < len && (line[end] == ' ' || line[end] == '\n' || line[end] == '\r'))
-		end++;
-	ok = ok && end == len;   /* one object per line, nothing after it */
-	if (!ok || o == NULL || !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		return IH_ERR_NOT_JSON;
-	}
+	json_object *o;
+	/* One object per line, nothing after it. */
+	int rc = parse_object(line, len, 16, 1, &o);
+	if (rc != IH_OK)
+		return rc;
 	copy_member(o, "time", e->time, sizeof e->time);
 	copy_member(o, "outcome", e->outcome, sizeof e->outcome);
 	copy_member(o, "status", e->status, sizeof e->status);
