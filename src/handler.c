@@ -133,19 +133,15 @@ static int keep_body(struct handler *h, struct job_state *js, time_t now)
 	return rc;
 }
 
+/* The status's stem for record and image names: injective (store_status_name()). */
 static void status_lower(const char *status, char *out, size_t outsz)
 {
-	char safe[160];
-	store_safe_name(status, safe, sizeof safe);
-	size_t i = 0;
-	for (; safe[i] != '\0' && i + 1 < outsz && i < 32; i++)
-		out[i] = (safe[i] >= 'A' && safe[i] <= 'Z') ? (char)(safe[i] - 'A' + 'a') : safe[i];
-	out[i] = '\0';
+	store_status_name(status, out, outsz);
 }
 
 /* Per-image strings the record borrows until it is rendered. */
 struct image_names {
-	char file[96];
+	char file[STORE_NAME_MAX];
 	char sha[DIGEST_HEX_LEN];
 	char keywords[256];
 	char why[128];
@@ -240,10 +236,8 @@ static void iso_time(const struct timespec *ts, char *out, size_t outsz)
 static int store_job(struct handler *h, struct payload *p, struct job_state *js,
 		     struct store_job **jobp)
 {
-	char name[160], record[200], status[40];
-	const char *id = payload_id(p);
-	store_safe_name(id, name, sizeof name);
-	int rc = store_job_begin(h->store, name, js->log.when.tv_sec, jobp);
+	char record[STORE_NAME_MAX + 16], status[STORE_NAME_MAX];
+	int rc = store_job_begin(h->store, payload_id(p), js->log.when.tv_sec, jobp);
 	if (rc != IH_OK)
 		return rc;
 	struct store_job *job = *jobp;
@@ -275,7 +269,7 @@ static int store_job(struct handler *h, struct payload *p, struct job_state *js,
 		goto out;
 	}
 	/* Output images are 0.png, 1.png...; input images input-0.png...; other statuses prefix theirs. */
-	char out_prefix[48], in_prefix[48];
+	char out_prefix[STORE_NAME_MAX + 2], in_prefix[48];
 	if (strcmp(payload_status(p), "COMPLETED") == 0)
 		out_prefix[0] = '\0';
 	else
@@ -328,20 +322,14 @@ static int store_job(struct handler *h, struct payload *p, struct job_state *js,
 		rc = redact_buf(h->settings, &rec);
 	free(hook_red);
 	/*
-	 * Images, then job.json, then the history record: the record is the commit point
-	 * a retry checks, so everything before it must be on disk first (the folder is
-	 * synced before it is renamed in). Written the other way round, a crash between
-	 * the two left a record without job.json that no redelivery would complete.
+	 * Images, then job.json, then the commit: every file durable, then visible, and
+	 * the history record last, as a second name of job.json's file. The record is
+	 * the commit point a retry checks; a new job's folder appears whole at once.
 	 */
 	if (rc == IH_OK)
 		rc = store_job_write(job, "job.json", rec.data, rec.len);
 	if (rc == IH_OK)
-		rc = store_job_commit(job);
-	/* The record is a second name of job.json's file: no second write and fsync. */
-	if (rc == IH_OK)
-		rc = store_job_link(job, "job.json", record);
-	if (rc == IH_OK)
-		rc = store_job_commit(job);
+		rc = store_job_commit(job, record, "job.json");
 out:
 	buf_free(&rec);
 	free(stored);
@@ -385,6 +373,12 @@ static enum outcome process(struct handler *h, struct job_state *js, struct payl
 	else if (payload_output_missing(p))
 		snprintf(js->error, sizeof js->error, "COMPLETED without output: result lost upstream");
 	rc = store_job(h, p, js, jobp);
+	if (rc == IH_ERR_BAD_ID) {
+		/* A digest name whose folder records another id: never merged into it. */
+		snprintf(js->error, sizeof js->error,
+			 "storing the job: its folder records another id (a digest collision); not reused");
+		return OUTCOME_STORAGE_ERROR;
+	}
 	if (rc != IH_OK) {
 		set_error(js, "storing the job", rc);
 		return OUTCOME_STORAGE_ERROR;

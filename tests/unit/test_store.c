@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "digest.h"
 #include "ih_error.h"
 #include "store.h"
 
@@ -138,10 +139,14 @@ static void assert_valid_name(const char *name)
 	}
 }
 
+/* The id map() saw last, for assert_hash_suffix(). */
+static const char *last_id = "";
+
 /* Maps id, checks the result is a valid name and that mapping is pure; returns the flag. */
 static int map(const char *id, char out[NAME_MAX_OUT])
 {
 	char again[NAME_MAX_OUT];
+	last_id = id;
 	int mapped = store_safe_name(id, out, NAME_MAX_OUT);
 	assert_int_equal(store_safe_name(id, again, sizeof again), mapped);
 	assert_string_equal(out, again);
@@ -149,15 +154,17 @@ static int map(const char *id, char out[NAME_MAX_OUT])
 	return mapped;
 }
 
-/* A mapped name ends in '~' and 16 lowercase hex digits. */
-static void assert_hash_suffix(const char *name)
+/* A mapped name ends in '~' and the 64 lowercase hex digits of the SHA-256 of what it maps. */
+static void assert_hash_suffix_of(const char *name, const char *of)
 {
 	size_t n = strlen(name);
-	assert_true(n >= 17);
-	assert_int_equal(name[n - 17], '~');
-	for (size_t i = n - 16; i < n; i++)
-		assert_non_null(strchr("0123456789abcdef", name[i]));
+	char hex[DIGEST_HEX_LEN];
+	assert_true(n >= 65);
+	assert_int_equal(name[n - 65], '~');
+	digest_sha256_hex(of, strlen(of), hex);
+	assert_string_equal(name + n - 64, hex);
 }
+#define assert_hash_suffix(name) assert_hash_suffix_of(name, last_id)
 
 static void test_safe_name_keeps_safe_ids(void **state)
 {
@@ -208,7 +215,7 @@ static void test_safe_name_maps_unsafe_ids(void **state)
 
 	/* Empty id: only the hash. */
 	assert_int_equal(map("", out), 1);
-	assert_int_equal(strlen(out), 17);
+	assert_int_equal(strlen(out), 65);
 	assert_hash_suffix(out);
 
 	/* Over 128 characters: mapped even when every character is safe, capped. */
@@ -216,7 +223,7 @@ static void test_safe_name_maps_unsafe_ids(void **state)
 	memset(id, 'z', 200);
 	id[200] = '\0';
 	assert_int_equal(map(id, out), 1);
-	assert_int_equal(strlen(out), 64 + 17);
+	assert_int_equal(strlen(out), 64 + 65);
 	assert_hash_suffix(out);
 	id[129] = '\0';
 	assert_int_equal(map(id, out), 1);
@@ -282,25 +289,52 @@ static void test_safe_name_all_short_ids_distinct(void **state)
 	assert_string_equal(z, "job_1");
 }
 
+#define REC "delivery-completed.json"
+
+/* One whole delivery of id at t: job.json (and 0.png when img is set), committed. */
+static int deliver(struct store *st, const char *id, time_t t, const char *img, char *dir,
+		   size_t dirsz)
+{
+	struct store_job *job = NULL;
+	int rc = store_job_begin(st, id, t, &job);
+	if (rc == IH_OK && dir != NULL)
+		snprintf(dir, dirsz, "%s", store_job_dir(job));
+	if (rc == IH_OK && img != NULL)
+		rc = store_job_write(job, "0.png", img, strlen(img));
+	if (rc == IH_OK)
+		rc = store_job_write(job, "job.json", "{}", 2);
+	if (rc == IH_OK)
+		rc = store_job_commit(job, REC, "job.json");
+	store_job_end(job);
+	return rc;
+}
+
 static void test_job_begin_dates_by_first_receipt(void **state)
 {
 	struct fx *fx = *state;
 	struct store_job *job = NULL;
-	char path[512];
+	char path[512], dir[256];
 	struct stat sb;
 
 	assert_int_equal(store_job_begin(fx->st, "sync-1", T_NOV27, &job), IH_OK);
 	assert_string_equal(store_job_dir(job), "jobs/2026/11/27/sync-1");
+	assert_int_equal(store_job_is_new(job), 1);
+	/* Nothing of a new job is visible before its commit. */
 	path_in_root(fx, "jobs/2026/11/27/sync-1", path, sizeof path);
+	assert_int_equal(stat(path, &sb), -1);
+	assert_int_equal(store_job_write(job, "job.json", "{}", 2), IH_OK);
+	assert_int_equal(stat(path, &sb), -1);
+	assert_int_equal(store_job_commit(job, REC, "job.json"), IH_OK);
 	assert_int_equal(stat(path, &sb), 0);
 	assert_true(S_ISDIR(sb.st_mode));
-	assert_int_equal(store_job_commit(job), IH_OK);
 	store_job_end(job);
 
 	/* A retry three days later finds the folder of the first receipt. */
 	job = NULL;
 	assert_int_equal(store_job_begin(fx->st, "sync-1", T_NOV30, &job), IH_OK);
 	assert_string_equal(store_job_dir(job), "jobs/2026/11/27/sync-1");
+	assert_int_equal(store_job_is_new(job), 0);
+	assert_int_equal(store_job_exists(job, REC), 1);
 	store_job_end(job);
 	path_in_root(fx, "jobs/2026/11/30", path, sizeof path);
 	assert_int_equal(stat(path, &sb), -1);
@@ -308,26 +342,32 @@ static void test_job_begin_dates_by_first_receipt(void **state)
 	/* The date is UTC whatever the local zone says. */
 	setenv("TZ", "Pacific/Kiritimati", 1);
 	tzset();
-	job = NULL;
-	assert_int_equal(store_job_begin(fx->st, "sync-2", T_NOV27_LATE, &job), IH_OK);
-	assert_string_equal(store_job_dir(job), "jobs/2026/11/27/sync-2");
-	store_job_end(job);
+	assert_int_equal(deliver(fx->st, "sync-2", T_NOV27_LATE, NULL, dir, sizeof dir), IH_OK);
+	assert_string_equal(dir, "jobs/2026/11/27/sync-2");
 	unsetenv("TZ");
 	tzset();
 
 	/* A new id received later is dated later. */
-	job = NULL;
-	assert_int_equal(store_job_begin(fx->st, "sync-3", T_NOV30, &job), IH_OK);
-	assert_string_equal(store_job_dir(job), "jobs/2026/11/30/sync-3");
-	store_job_end(job);
+	assert_int_equal(deliver(fx->st, "sync-3", T_NOV30, NULL, dir, sizeof dir), IH_OK);
+	assert_string_equal(dir, "jobs/2026/11/30/sync-3");
 
-	/* A mapped name is a folder name like any other. */
-	char name[NAME_MAX_OUT];
-	store_safe_name("../../etc/passwd", name, sizeof name);
+	/* A first delivery that never commits leaves the date claimed, and nothing else. */
 	job = NULL;
-	assert_int_equal(store_job_begin(fx->st, name, T_NOV27, &job), IH_OK);
-	assert_true(strncmp(store_job_dir(job), "jobs/2026/11/27/_._.._etc_passwd~", 33) == 0);
+	assert_int_equal(store_job_begin(fx->st, "sync-4", T_NOV27, &job), IH_OK);
+	assert_int_equal(store_job_write(job, "0.png", "img", 3), IH_OK);
 	store_job_end(job);
+	path_in_root(fx, "jobs/2026/11/27", path, sizeof path);
+	assert_int_equal(count_entries(path, ".stage"), 0);
+	assert_int_equal(deliver(fx->st, "sync-4", T_NOV30, NULL, dir, sizeof dir), IH_OK);
+	assert_string_equal(dir, "jobs/2026/11/27/sync-4");
+
+	/* A mapped id is a folder name like any other, and records the id. */
+	assert_int_equal(deliver(fx->st, "../../etc/passwd", T_NOV27, NULL, dir, sizeof dir), IH_OK);
+	assert_true(strncmp(dir, "jobs/2026/11/27/_._.._etc_passwd~", 33) == 0);
+	char idfile[600], got[64];
+	snprintf(idfile, sizeof idfile, "%s/%s/.id", fx->root, dir);
+	assert_int_equal(slurp(idfile, got, sizeof got), 16);
+	assert_string_equal(got, "../../etc/passwd");
 }
 
 static void test_job_write_exact_bytes_no_temp(void **state)
@@ -343,25 +383,44 @@ static void test_job_write_exact_bytes_no_temp(void **state)
 	assert_int_equal(store_job_begin(fx->st, "w-1", T_NOV27, &job), IH_OK);
 	assert_int_equal(store_job_exists(job, "0.png"), 0);
 	assert_int_equal(store_job_write(job, "0.png", data, sizeof data), IH_OK);
-	assert_int_equal(store_job_commit(job), IH_OK);
+	/* Written twice in one delivery: the later write wins. */
+	assert_int_equal(store_job_write(job, "job.json", "old", 3), IH_OK);
+	assert_int_equal(store_job_write(job, "job.json", "{}", 2), IH_OK);
+	assert_int_equal(store_job_exists(job, "0.png"), 0);
+	assert_int_equal(store_job_commit(job, REC, "job.json"), IH_OK);
 	assert_int_equal(store_job_exists(job, "0.png"), 1);
+	assert_int_equal(store_job_exists(job, REC), 1);
+	/* After the commit nothing more is written in this delivery. */
+	assert_int_not_equal(store_job_write(job, "late", "x", 1), IH_OK);
+	store_job_end(job);
 
 	path_in_root(fx, "jobs/2026/11/27/w-1/0.png", path, sizeof path);
 	assert_int_equal(slurp(path, got, sizeof got), (ssize_t)sizeof data);
 	assert_memory_equal(got, data, sizeof data);
+	path_in_root(fx, "jobs/2026/11/27/w-1/" REC, path, sizeof path);
+	assert_int_equal(slurp(path, got, sizeof got), 2);
+	assert_string_equal(got, "{}");
 
-	/* Rewriting replaces the whole file, never leaves the old tail. */
+	/* A later delivery replaces the whole file, never leaves the old tail. */
+	job = NULL;
+	assert_int_equal(store_job_begin(fx->st, "w-1", T_NOV27, &job), IH_OK);
 	assert_int_equal(store_job_write(job, "0.png", "short", 5), IH_OK);
+	assert_int_equal(store_job_write(job, "empty", "", 0), IH_OK);
+	assert_int_equal(store_job_write(job, "job.json", "{\"b\":2}", 7), IH_OK);
+	/* Not visible before the commit. */
+	path_in_root(fx, "jobs/2026/11/27/w-1/0.png", path, sizeof path);
+	assert_int_equal(slurp(path, got, sizeof got), (ssize_t)sizeof data);
+	assert_int_equal(store_job_commit(job, "delivery-failed.json", "job.json"), IH_OK);
+	store_job_end(job);
 	assert_int_equal(slurp(path, got, sizeof got), 5);
 	assert_string_equal(got, "short");
 
-	/* An empty file is a valid write. */
-	assert_int_equal(store_job_write(job, "empty", "", 0), IH_OK);
-
 	path_in_root(fx, "jobs/2026/11/27/w-1", path, sizeof path);
 	assert_int_equal(count_entries(path, ".tmp"), 0);
-	assert_int_equal(count_entries(path, NULL), 2);  /* 0.png, empty */
-	store_job_end(job);
+	/* 0.png, empty, job.json, both records */
+	assert_int_equal(count_entries(path, NULL), 5);
+	path_in_root(fx, "jobs/2026/11/27", path, sizeof path);
+	assert_int_equal(count_entries(path, ".stage"), 0);
 }
 
 static void test_job_read_and_exists(void **state)
@@ -374,13 +433,14 @@ static void test_job_read_and_exists(void **state)
 	assert_int_equal(store_job_begin(fx->st, "r-1", T_NOV27, &job), IH_OK);
 	assert_int_not_equal(store_job_read(job, "job.json", &data, &len), IH_OK);
 	assert_int_equal(store_job_write(job, "job.json", "{\"a\":1}", 7), IH_OK);
+	assert_int_equal(store_job_write(job, "zero", "", 0), IH_OK);
+	assert_int_equal(store_job_commit(job, REC, "job.json"), IH_OK);
 	assert_int_equal(store_job_read(job, "job.json", &data, &len), IH_OK);
 	assert_int_equal(len, 7);
 	assert_string_equal(data, "{\"a\":1}");
 	free(data);
 
 	data = NULL;
-	assert_int_equal(store_job_write(job, "zero", "", 0), IH_OK);
 	assert_int_equal(store_job_read(job, "zero", &data, &len), IH_OK);
 	assert_int_equal(len, 0);
 	assert_non_null(data);
@@ -392,6 +452,7 @@ static void test_job_read_and_exists(void **state)
 	job = NULL;
 	assert_int_equal(store_job_begin(fx->st, "r-1", T_NOV30, &job), IH_OK);
 	assert_int_equal(store_job_exists(job, "job.json"), 1);
+	assert_int_equal(store_job_exists(job, REC), 1);
 	assert_int_equal(store_job_exists(job, "nope"), 0);
 	store_job_end(job);
 
@@ -402,22 +463,19 @@ static void test_job_read_and_exists(void **state)
 static void test_symlinked_date_folder_is_refused(void **state)
 {
 	struct fx *fx = *state;
-	struct store_job *job = NULL;
-	char outside[256], link[512];
+	char outside[256], link[512], dir[256];
 
 	snprintf(outside, sizeof outside, "%s/outside", fx->dir);
 	assert_int_equal(mkdir(outside, 0700), 0);
 	path_in_root(fx, "jobs/2026", link, sizeof link);
 	assert_int_equal(symlink(outside, link), 0);
 
-	assert_int_not_equal(store_job_begin(fx->st, "evil", T_NOV27, &job), IH_OK);
+	assert_int_not_equal(deliver(fx->st, "evil", T_NOV27, "x", NULL, 0), IH_OK);
 	assert_int_equal(count_entries(outside, NULL), 0);
 
 	/* Other years still work. */
-	job = NULL;
-	assert_int_equal(store_job_begin(fx->st, "fine", (time_t)946684799, &job), IH_OK);
-	assert_string_equal(store_job_dir(job), "jobs/1999/12/31/fine");
-	store_job_end(job);
+	assert_int_equal(deliver(fx->st, "fine", (time_t)946684799, "x", dir, sizeof dir), IH_OK);
+	assert_string_equal(dir, "jobs/1999/12/31/fine");
 }
 
 static void test_symlinked_job_folder_and_files_are_not_followed(void **state)
@@ -435,24 +493,31 @@ static void test_symlinked_job_folder_and_files_are_not_followed(void **state)
 	close(fd);
 
 	/* The job folder itself is a planted symlink. */
-	assert_int_equal(store_job_begin(fx->st, "seed", T_NOV27, &job), IH_OK);
-	store_job_end(job);
+	assert_int_equal(deliver(fx->st, "seed", T_NOV27, NULL, NULL, 0), IH_OK);
 	path_in_root(fx, "jobs/2026/11/27/planted", link, sizeof link);
 	assert_int_equal(symlink(outside, link), 0);
-	job = NULL;
-	assert_int_not_equal(store_job_begin(fx->st, "planted", T_NOV27, &job), IH_OK);
+	assert_int_not_equal(deliver(fx->st, "planted", T_NOV27, "x", NULL, 0), IH_OK);
+	assert_int_equal(count_entries(outside, NULL), 1);
+
+	/* So is its stage: refused too, nothing written outside. */
+	path_in_root(fx, "jobs/2026/11/27/.stage-staged", link, sizeof link);
+	assert_int_equal(symlink(outside, link), 0);
+	assert_int_not_equal(deliver(fx->st, "staged", T_NOV27, "x", NULL, 0), IH_OK);
 	assert_int_equal(count_entries(outside, NULL), 1);
 
 	/* A symlink where an image will go is replaced, not written through. */
-	job = NULL;
-	assert_int_equal(store_job_begin(fx->st, "files", T_NOV27, &job), IH_OK);
+	assert_int_equal(deliver(fx->st, "files", T_NOV27, NULL, NULL, 0), IH_OK);
 	path_in_root(fx, "jobs/2026/11/27/files/0.png", link, sizeof link);
 	assert_int_equal(symlink(victim, link), 0);
+	job = NULL;
+	assert_int_equal(store_job_begin(fx->st, "files", T_NOV27, &job), IH_OK);
 	assert_int_equal(store_job_exists(job, "0.png"), 1);
 	char *data = NULL;
 	size_t len;
 	assert_int_not_equal(store_job_read(job, "0.png", &data, &len), IH_OK);
 	assert_int_equal(store_job_write(job, "0.png", "image", 5), IH_OK);
+	assert_int_equal(store_job_write(job, "job.json", "{}", 2), IH_OK);
+	assert_int_equal(store_job_commit(job, "delivery-failed.json", "job.json"), IH_OK);
 	store_job_end(job);
 	assert_int_equal(slurp(victim, got, sizeof got), 4);
 	assert_string_equal(got, "keep");
@@ -462,10 +527,8 @@ static void test_symlinked_job_folder_and_files_are_not_followed(void **state)
 
 	/* The lock is the job folder itself: no lock file is created. */
 	path_in_root(fx, "jobs/2026/11/27/lockjob", link, sizeof link);
-	job = NULL;
-	assert_int_equal(store_job_begin(fx->st, "lockjob", T_NOV27, &job), IH_OK);
-	assert_int_equal(count_entries(link, NULL), 0);
-	store_job_end(job);
+	assert_int_equal(deliver(fx->st, "lockjob", T_NOV27, NULL, NULL, 0), IH_OK);
+	assert_int_equal(count_entries(link, NULL), 2);  /* job.json and its record */
 }
 
 /* Hands the test's tree to the unprivileged user the read-only check runs as. */
@@ -482,28 +545,42 @@ static int read_only_check(const struct fx *fx)
 {
 	struct store *st = NULL;
 	struct store_job *job = NULL;
-	char dir[512];
+	char dir[600];
 	if (store_open(fx->root, &st) != IH_OK)
 		return 1;
-	if (store_job_begin(st, "ro", T_NOV27, &job) != IH_OK)
+	if (deliver(st, "ro", T_NOV27, NULL, NULL, 0) != IH_OK)
 		return 2;
-	snprintf(dir, sizeof dir, "%s/jobs/2026/11/27/ro", fx->root);
-	if (chmod(dir, 0500) != 0)
+	char day[512];
+	snprintf(day, sizeof day, "%s/jobs/2026/11/27", fx->root);
+	snprintf(dir, sizeof dir, "%s/ro", day);
+	if (chmod(dir, 0500) != 0 || chmod(day, 0500) != 0)
 		return 3;
+	/* A later delivery cannot stage: permission denied, said as such. */
+	if (store_job_begin(st, "ro", T_NOV27, &job) != IH_OK)
+		return 8;
 	if (store_job_write(job, "0.png", "data", 4) != IH_ERR_PERM)
 		return 4;
 	if (store_job_exists(job, "0.png") != 0)
 		return 5;
-	DIR *d = opendir(dir);
-	if (d == NULL)
-		return 6;
-	struct dirent *e;
-	int tmp = 0;
-	while ((e = readdir(d)) != NULL)
-		tmp += strncmp(e->d_name, ".tmp", 4) == 0;
-	closedir(d);
-	if (tmp != 0)
-		return 7;
+	store_job_end(job);
+	job = NULL;
+	/* A new job neither. */
+	if (store_job_begin(st, "ro-new", T_NOV27, &job) != IH_ERR_PERM)
+		return 9;
+	const char *dirs[] = { dir, day };
+	for (int k = 0; k < 2; k++) {
+		DIR *d = opendir(dirs[k]);
+		if (d == NULL)
+			return 6;
+		struct dirent *e;
+		int tmp = 0;
+		while ((e = readdir(d)) != NULL)
+			tmp += strncmp(e->d_name, ".tmp", 4) == 0 || strncmp(e->d_name, ".stage", 6) == 0;
+		closedir(d);
+		if (tmp != 0)
+			return 7;
+	}
+	chmod(day, 0700);
 	store_job_end(job);
 	store_close(st);
 	chmod(dir, 0700);
@@ -548,15 +625,15 @@ static void test_failed_write_leaves_old_state(void **state)
 	struct rlimit old, small;
 
 	memset(big, 'x', sizeof big);
+	assert_int_equal(deliver(fx->st, "full", T_NOV27, "old", NULL, 0), IH_OK);
 	assert_int_equal(store_job_begin(fx->st, "full", T_NOV27, &job), IH_OK);
-	assert_int_equal(store_job_write(job, "job.json", "old", 3), IH_OK);
 
 	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
 	void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
 	small = old;
 	small.rlim_cur = 4096;
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
-	int rc = store_job_write(job, "job.json", big, sizeof big);
+	int rc = store_job_write(job, "0.png", big, sizeof big);
 	int rc_new = store_job_write(job, "new.png", big, sizeof big);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
 	signal(SIGXFSZ, prev);
@@ -564,12 +641,14 @@ static void test_failed_write_leaves_old_state(void **state)
 	assert_true(rc < 0);
 	assert_true(rc_new < 0);
 	path_in_root(fx, "jobs/2026/11/27/full", dir, sizeof dir);
-	snprintf(path, sizeof path, "%s/job.json", dir);
+	snprintf(path, sizeof path, "%s/0.png", dir);
 	assert_int_equal(slurp(path, got, sizeof got), 3);
 	assert_string_equal(got, "old");
 	assert_int_equal(store_job_exists(job, "new.png"), 0);
 	assert_int_equal(count_entries(dir, ".tmp"), 0);
 	store_job_end(job);
+	path_in_root(fx, "jobs/2026/11/27", dir, sizeof dir);
+	assert_int_equal(count_entries(dir, ".stage"), 0);
 }
 
 static void test_keep_rejected(void **state)
@@ -733,7 +812,12 @@ static void test_concurrent_first_receipt_agrees(void **state)
 			if (store_open(fx->root, &st) != IH_OK ||
 			    store_job_begin(st, "race", T_NOV27 + (time_t)i * 86400, &job) != IH_OK)
 				_exit(2);
-			snprintf(line, sizeof line, "%s", store_job_dir(job));
+			/* Exactly once: the first stores, every other finds the record. */
+			int dup = store_job_exists(job, REC);
+			if (dup == 0 && (store_job_write(job, "job.json", "{}", 2) != IH_OK ||
+					 store_job_commit(job, REC, "job.json") != IH_OK))
+				_exit(4);
+			snprintf(line, sizeof line, "%c%s", dup ? 'D' : 'S', store_job_dir(job));
 			if (write(p[1], line, sizeof line) != (ssize_t)sizeof line)
 				_exit(3);
 			store_job_end(job);
@@ -744,13 +828,16 @@ static void test_concurrent_first_receipt_agrees(void **state)
 	close(p[1]);
 	alarm(20);
 	char first[64] = { 0 }, line[64];
+	int stored = 0;
 	for (int i = 0; i < RACERS; i++) {
 		assert_int_equal(read_n(p[0], line, sizeof line), 0);
+		stored += line[0] == 'S';
 		if (i == 0)
-			memcpy(first, line, sizeof line);
-		assert_string_equal(line, first);
+			memcpy(first, line + 1, sizeof line - 1);
+		assert_string_equal(line + 1, first);
 	}
 	alarm(0);
+	assert_int_equal(stored, 1);
 	assert_true(strncmp(first, "jobs/2026/1", 11) == 0);
 	for (int i = 0; i < RACERS; i++) {
 		int status = 0;
