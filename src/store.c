@@ -153,8 +153,8 @@ int store_open_dirs(int base, const char *rel, int create, int durable)
 	return fd;
 }
 
-/* Creates an absolute or relative path and its parents as folders. */
-static int mkdirs(const char *path)
+/* Creates an absolute or relative path and its parents as folders; *made: the last was new. */
+static int mkdirs(const char *path, int *made)
 {
 	char *p = strdup(path);
 	if (p == NULL)
@@ -165,10 +165,12 @@ static int mkdirs(const char *path)
 			continue;
 		char c = *q;
 		*q = '\0';
-		if (mkdir(p, 0750) != 0 && errno != EEXIST) {
+		int ok = mkdir(p, 0750) == 0;
+		if (!ok && errno != EEXIST) {
 			rc = fail_errno();
 			break;
 		}
+		*made = ok;
 		*q = c;
 		if (c == '\0')
 			break;
@@ -315,9 +317,13 @@ int store_open(const char *root, struct store **out)
 	if (st == NULL)
 		return IH_ERR_NOMEM;
 	st->rootfd = st->jobsfd = st->rejectedfd = st->idsfd = st->dayfd = -1;
-	int rc = mkdirs(root);
-	/* The root's own entry, then its three folders' entries: synced once per process. */
-	if (rc == IH_OK)
+	int made = 0;
+	int rc = mkdirs(root, &made);
+	/*
+	 * The root's entry is synced when imagehook made it (the folder above is the
+	 * operator's); its three folders' entries once per process, whoever made them.
+	 */
+	if (rc == IH_OK && made)
 		rc = sync_parent_of(root);
 	if (rc != IH_OK)
 		goto fail;
@@ -765,7 +771,7 @@ int store_job_write(struct store_job *job, const char *name, const void *data, s
 		job->files = f;
 		job->cap_files = cap;
 	}
-	/* Written twice in one delivery: the later write wins. */
+	/* Written twice in one delivery: the later write wins (the stage held nothing else). */
 	for (size_t i = 0; i < job->n_files; i++) {
 		if (strcmp(job->files[i].name, name) == 0) {
 			if (job->files[i].fd >= 0) {
@@ -773,12 +779,14 @@ int store_job_write(struct store_job *job, const char *name, const void *data, s
 				job->n_open--;
 			}
 			free(job->files[i].name);
-			job->files[i] = job->files[--job->n_files];
+			memmove(&job->files[i], &job->files[i + 1],
+				(job->n_files - i - 1) * sizeof job->files[0]);
+			job->n_files--;
+			if (unlinkat(job->stagefd, name, 0) != 0 && errno != ENOENT)
+				return fail_errno();
 			break;
 		}
 	}
-	if (unlinkat(job->stagefd, name, 0) != 0 && errno != ENOENT)
-		return fail_errno();
 	struct staged f = { strdup(name), -1 };
 	if (f.name == NULL)
 		return IH_ERR_NOMEM;
@@ -824,8 +832,8 @@ int store_job_read(struct store_job *job, const char *name, char **data, size_t 
 	return IH_OK;
 }
 
-/* A new job: the stage, made whole and durable, becomes the job folder with one rename. */
-static int commit_new(struct store_job *job, const char *record, const char *same_as)
+/* A new job: the record inside the stage, the stage's entries and the index entry synced. */
+static int stage_durable(struct store_job *job, const char *record, const char *same_as)
 {
 	if (linkat(job->stagefd, same_as, job->stagefd, record, 0) != 0)
 		return fail_errno();
@@ -834,6 +842,12 @@ static int commit_new(struct store_job *job, const char *record, const char *sam
 	/* The index entry must be durable before the folder it points to can be. */
 	if (job->shardfd >= 0 && fsync_retry(job->shardfd) != 0)
 		return fail_errno();
+	return IH_OK;
+}
+
+/* A new job: the stage, whole and durable, becomes the job folder with one rename. */
+static int commit_new(struct store_job *job)
+{
 	if (renameat(job->dayfd, job->stage, job->dayfd, job->name) != 0)
 		return fail_errno();
 	/* The descriptor (and its lock) is now the job folder's. */
@@ -878,10 +892,18 @@ int store_job_commit(struct store_job *job, const char *record, const char *same
 	/* A digest name's folder records the id it belongs to. */
 	if (job->is_new && job->mapped)
 		rc = store_job_write(job, ID_FILE, job->id, job->id_len);
+	/*
+	 * A new job's stage is synced first: on ext4 (data=ordered) that one journal
+	 * commit carries every file's data too, so the fdatasyncs after it mostly
+	 * find nothing left to wait for; the order among these syncs is free, as all
+	 * of them complete before the rename that makes anything visible.
+	 */
+	if (rc == IH_OK && job->is_new)
+		rc = stage_durable(job, record, same_as);
 	for (size_t i = 0; rc == IH_OK && i < job->n_files; i++)
 		rc = sync_staged(job, &job->files[i]);
 	if (rc == IH_OK)
-		rc = job->is_new ? commit_new(job, record, same_as) : commit_existing(job, record, same_as);
+		rc = job->is_new ? commit_new(job) : commit_existing(job, record, same_as);
 	if (rc == IH_OK)
 		job->committed = 1;
 	return rc;

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -531,6 +532,235 @@ static void test_symlinked_job_folder_and_files_are_not_followed(void **state)
 	assert_int_equal(count_entries(link, NULL), 2);  /* job.json and its record */
 }
 
+/* Status names: readable for the plain upper-case statuses, injective for every status. */
+static void test_status_name_injective(void **state)
+{
+	(void)state;
+	char a[NAME_MAX_OUT], b[NAME_MAX_OUT];
+	static const char *const plain[][2] = {
+		{ "COMPLETED", "completed" }, { "FAILED", "failed" }, { "CANCELLED", "cancelled" },
+		{ "TIMED_OUT", "timed_out" }, { "IN_PROGRESS", "in_progress" }, { "UNKNOWN", "unknown" },
+		{ "X1", "x1" },
+	};
+	for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
+		assert_int_equal(store_status_name(plain[i][0], a, sizeof a), 0);
+		assert_string_equal(a, plain[i][1]);
+	}
+	/* Case pairs no longer share a record. */
+	assert_int_equal(store_status_name("Completed", a, sizeof a), 1);
+	assert_string_not_equal(a, "completed");
+	last_id = "Completed";
+	assert_hash_suffix(a);
+	assert_true(strncmp(a, "Completed~", 10) == 0);
+	assert_int_equal(store_status_name("completed", b, sizeof b), 1);
+	assert_string_not_equal(a, b);
+	assert_string_not_equal(b, "completed");
+
+	/* Long statuses that agree on 32 (or 16) characters. */
+	char s1[80], s2[80];
+	memset(s1, 'A', 40);
+	memcpy(s2, s1, 40);
+	s1[40] = 'X';
+	s2[40] = 'Y';
+	s1[41] = s2[41] = '\0';
+	assert_int_equal(store_status_name(s1, a, sizeof a), 1);
+	assert_int_equal(store_status_name(s2, b, sizeof b), 1);
+	assert_string_not_equal(a, b);
+	/* 32 characters is plain, 33 is not. */
+	s1[32] = '\0';
+	assert_int_equal(store_status_name(s1, a, sizeof a), 0);
+	s1[32] = 'A';
+	s1[33] = '\0';
+	assert_int_equal(store_status_name(s1, b, sizeof b), 1);
+	assert_string_not_equal(a, b);
+	/* Unsafe bytes that would read the same once replaced. */
+	assert_int_equal(store_status_name("FAILED/x", a, sizeof a), 1);
+	assert_int_equal(store_status_name("FAILED\\x", b, sizeof b), 1);
+	assert_string_not_equal(a, b);
+	assert_null(strchr(a, '/'));
+	/* The empty status (payload says UNKNOWN instead, but the store must not care). */
+	assert_int_equal(store_status_name("", a, sizeof a), 1);
+	assert_int_equal(strlen(a), 65);
+
+	/* Every 1- and 2-byte status: a valid, distinct name; the longest name fits. */
+	size_t n = 255 + 255 * 255, k = 0;
+	char (*names)[NAME_MAX_OUT] = calloc(n, sizeof *names);
+	assert_non_null(names);
+	char st[3];
+	for (int x = 1; x < 256; x++) {
+		st[0] = (char)x;
+		st[1] = '\0';
+		store_status_name(st, names[k], NAME_MAX_OUT);
+		assert_valid_name(names[k++]);
+		for (int y = 1; y < 256; y++) {
+			st[1] = (char)y;
+			st[2] = '\0';
+			store_status_name(st, names[k], NAME_MAX_OUT);
+			assert_valid_name(names[k++]);
+		}
+	}
+	qsort(names, n, sizeof *names, cmp_names);
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(names[i - 1], names[i]) == 0)
+			fail_msg("two statuses map to \"%s\"", names[i]);
+	free(names);
+	char big[4096];
+	memset(big, '/', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	assert_int_equal(store_status_name(big, a, sizeof a), 1);
+	assert_true(strlen(a) == 16 + 65);
+}
+
+/* Ids that agree on the kept prefix, and ids in ranges the old 64-bit suffix covered. */
+static void test_safe_name_collision_like_pairs(void **state)
+{
+	(void)state;
+	char a[NAME_MAX_OUT], b[NAME_MAX_OUT];
+	char x[300], y[300];
+	memset(x, 'x', 200);
+	memcpy(y, x, 200);
+	x[200] = 'a';
+	y[200] = 'b';
+	x[201] = y[201] = '\0';
+	assert_int_equal(map(x, a), 1);
+	assert_hash_suffix(a);
+	assert_int_equal(map(y, b), 1);
+	assert_hash_suffix(b);
+	assert_string_not_equal(a, b);
+	/* The whole digest, not 16 digits of it: a birthday search on 64 bits finds nothing. */
+	assert_int_equal(strlen(a), 64 + 65);
+	/* Kept names never hold '~', mapped always do. */
+	assert_int_equal(map("a~b", a), 1);
+	assert_non_null(strchr(a, '~'));
+	assert_string_not_equal(a, "a~b");
+}
+
+/* A digest name is trusted only with the id its folder records: never merged, never reused. */
+static void test_folder_recording_another_id_is_not_reused(void **state)
+{
+	struct fx *fx = *state;
+	char dir[256], path[600], got[64];
+	struct store_job *job = NULL;
+	assert_int_equal(deliver(fx->st, "id/one", T_NOV27, "first", dir, sizeof dir), IH_OK);
+	/* What a colliding id would find: the folder of its name, recording another id. */
+	snprintf(path, sizeof path, "%s/%s/.id", fx->root, dir);
+	int fd = open(path, O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "id/two", 6), 6);
+	close(fd);
+	assert_int_equal(store_job_begin(fx->st, "id/one", T_NOV27, &job), IH_ERR_BAD_ID);
+	assert_null(job);
+	/* And one recording nothing. */
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(store_job_begin(fx->st, "id/one", T_NOV27, &job), IH_ERR_BAD_ID);
+	snprintf(path, sizeof path, "%s/%s/0.png", fx->root, dir);
+	assert_int_equal(slurp(path, got, sizeof got), 5);
+	assert_string_equal(got, "first");
+	/* A longer id with the same prefix is its own folder. */
+	assert_int_equal(deliver(fx->st, "id/one!", T_NOV27, "other", path, sizeof path), IH_OK);
+	assert_string_not_equal(path, dir);
+	/* The right id is found again, records checked. */
+	assert_int_equal(deliver(fx->st, "id/one!", T_NOV27, "other", NULL, 0), IH_OK);
+}
+
+/* Sets a file's times a number of seconds back. */
+static void age(const char *path, time_t seconds)
+{
+	struct timespec ts[2];
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	ts[0].tv_sec -= seconds;
+	ts[1] = ts[0];
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW), 0);
+}
+
+static int exists_path(const char *path)
+{
+	struct stat sb;
+	return lstat(path, &sb) == 0;
+}
+
+/* Leftovers of killed processes go when a process starts: older than a day, rate-limited, never a held stage. */
+static void test_open_sweeps_leftovers(void **state)
+{
+	struct fx *fx = *state;
+	char day[64], jobs[400], rej[400], p[8][600];
+	struct tm tm;
+	time_t now = time(NULL);
+	gmtime_r(&now, &tm);
+	strftime(day, sizeof day, "%Y/%m/%d", &tm);
+	snprintf(jobs, sizeof jobs, "%s/jobs/%s", fx->root, day);
+	snprintf(rej, sizeof rej, "%s/rejected/%s", fx->root, day);
+	/* The folders of today: a delivery and a kept body make them. */
+	assert_int_equal(deliver(fx->st, "sweep-seed", now, NULL, NULL, 0), IH_OK);
+	char rel[256];
+	assert_int_equal(store_keep_rejected(fx->st, now, "body", "x", 1, rel, sizeof rel), IH_OK);
+
+	snprintf(p[0], sizeof p[0], "%s/.stage-old", jobs);
+	snprintf(p[1], sizeof p[1], "%s/.stage-old/0.png", jobs);
+	snprintf(p[2], sizeof p[2], "%s/.stage-new", jobs);
+	snprintf(p[3], sizeof p[3], "%s/.tmp.1.2.old", rej);
+	snprintf(p[4], sizeof p[4], "%s/.tmp.1.3.new", rej);
+	snprintf(p[5], sizeof p[5], "%s/.stage-held", jobs);
+	snprintf(p[6], sizeof p[6], "%s/out/.ids/.swept", fx->dir);
+	assert_int_equal(mkdir(p[0], 0700), 0);
+	int fd = open(p[1], O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(mkdir(p[2], 0700), 0);
+	assert_int_equal(mkdir(p[5], 0700), 0);
+	fd = open(p[3], O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	fd = open(p[4], O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	age(p[1], 2 * 86400);
+	age(p[0], 2 * 86400);
+	age(p[3], 2 * 86400);
+	age(p[5], 2 * 86400);
+	/* A process still holds this one (a very slow delivery): it stays. */
+	int held = open(p[5], O_RDONLY | O_DIRECTORY);
+	assert_true(held >= 0);
+	assert_int_equal(flock(held, LOCK_EX), 0);
+	/* The store of setup() already swept: this open sweeps only once the mark is old. */
+	struct store *st = NULL;
+	assert_int_equal(store_open(fx->root, &st), IH_OK);
+	store_close(st);
+	assert_true(exists_path(p[0]) && exists_path(p[3]));
+	age(p[6], 2 * 3600);
+	st = NULL;
+	assert_int_equal(store_open(fx->root, &st), IH_OK);
+	store_close(st);
+	assert_false(exists_path(p[0]));
+	assert_false(exists_path(p[3]));
+	assert_true(exists_path(p[2]));
+	assert_true(exists_path(p[4]));
+	assert_true(exists_path(p[5]));
+	close(held);
+	/* Committed work is never touched. */
+	snprintf(p[7], sizeof p[7], "%s/sweep-seed/" REC, jobs);
+	assert_true(exists_path(p[7]));
+}
+
+/* A stage a killed process left is emptied before it is used: no stray file joins the job. */
+static void test_stale_stage_is_emptied(void **state)
+{
+	struct fx *fx = *state;
+	char path[600], dir[256];
+	assert_int_equal(deliver(fx->st, "seed", T_NOV27, NULL, NULL, 0), IH_OK);
+	path_in_root(fx, "jobs/2026/11/27/.stage-stale", path, sizeof path);
+	assert_int_equal(mkdir(path, 0700), 0);
+	path_in_root(fx, "jobs/2026/11/27/.stage-stale/9.png", path, sizeof path);
+	int fd = open(path, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(deliver(fx->st, "stale", T_NOV27, "x", dir, sizeof dir), IH_OK);
+	path_in_root(fx, dir, path, sizeof path);
+	assert_int_equal(count_entries(path, NULL), 3);  /* 0.png, job.json, record */
+	path_in_root(fx, "jobs/2026/11/27", path, sizeof path);
+	assert_int_equal(count_entries(path, ".stage"), 0);
+}
+
 /* Hands the test's tree to the unprivileged user the read-only check runs as. */
 static int chown_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -868,6 +1098,12 @@ int main(void)
 		cmocka_unit_test(test_safe_name_maps_unsafe_ids),
 		cmocka_unit_test(test_safe_name_respects_outsz),
 		cmocka_unit_test(test_safe_name_all_short_ids_distinct),
+		cmocka_unit_test(test_safe_name_collision_like_pairs),
+		cmocka_unit_test(test_status_name_injective),
+		cmocka_unit_test_setup_teardown(test_folder_recording_another_id_is_not_reused, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_open_sweeps_leftovers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_stage_is_emptied, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_begin_dates_by_first_receipt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_write_exact_bytes_no_temp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_read_and_exists, setup, teardown),
