@@ -153,8 +153,8 @@ int store_open_dirs(int base, const char *rel, int create, int durable)
 	return fd;
 }
 
-/* Creates an absolute or relative path and its parents as folders; *made: the last was new. */
-static int mkdirs(const char *path, int *made)
+/* Creates an absolute or relative path and its parents as folders. */
+static int mkdirs(const char *path)
 {
 	char *p = strdup(path);
 	if (p == NULL)
@@ -165,12 +165,10 @@ static int mkdirs(const char *path, int *made)
 			continue;
 		char c = *q;
 		*q = '\0';
-		int ok = mkdir(p, 0750) == 0;
-		if (!ok && errno != EEXIST) {
+		if (mkdir(p, 0750) != 0 && errno != EEXIST) {
 			rc = fail_errno();
 			break;
 		}
-		*made = ok;
 		*q = c;
 		if (c == '\0')
 			break;
@@ -317,13 +315,12 @@ int store_open(const char *root, struct store **out)
 	if (st == NULL)
 		return IH_ERR_NOMEM;
 	st->rootfd = st->jobsfd = st->rejectedfd = st->idsfd = st->dayfd = -1;
-	int made = 0;
-	int rc = mkdirs(root, &made);
+	int rc = mkdirs(root);
 	/*
-	 * The root's entry is synced when imagehook made it (the folder above is the
-	 * operator's); its three folders' entries once per process, whoever made them.
+	 * The root's entry, then its three folders' entries: synced once per process,
+	 * whoever made them (a process that made the root may have failed to sync it).
 	 */
-	if (rc == IH_OK && made)
+	if (rc == IH_OK)
 		rc = sync_parent_of(root);
 	if (rc != IH_OK)
 		goto fail;
