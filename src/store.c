@@ -652,7 +652,9 @@ int store_job_begin(struct store *st, const char *id, time_t now, struct store_j
 		 * its entry and its files' entries are synced again: the delivery that
 		 * made them may have answered 503 because exactly these syncs failed.
 		 */
-		if (fsync_retry(job->dayfd) != 0 || fsync_retry(job->dirfd) != 0) {
+		if (fsync_retry(job->dayfd) != 0 || fsync_retry(job->dirfd) != 0 ||
+		    /* An index entry made again here (it was lost) points at it from now on. */
+		    (job->shardfd >= 0 && fsync_retry(job->shardfd) != 0)) {
 			rc = fail_errno();
 			goto fail;
 		}
