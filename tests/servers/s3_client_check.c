@@ -1,0 +1,173 @@
+/* s3_client_check.c - the S3 client against a real server (run by s3-client.test with S3_* set). */
+#include "ih_config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "ih_error.h"
+#include "s3.h"
+
+static char *access_key, *secret_key;
+
+static struct s3 *client(int virtual_host, const char *prefix)
+{
+	struct s3_config c = {
+		.endpoint = getenv("S3_ENDPOINT"), .region = getenv("S3_REGION"),
+		.bucket = getenv("S3_BUCKET"), .prefix = prefix, .virtual_host = virtual_host,
+		.access_key = access_key, .secret_key = secret_key, .timeout_ms = 20000,
+	};
+	struct s3 *s = NULL;
+	assert_int_equal(s3_new(&c, &s), IH_OK);
+	return s;
+}
+
+struct listed {
+	int n;
+	char keys[16][128];
+	unsigned long long sizes[16];
+};
+
+static int collect(void *ctx, const char *key, unsigned long long size)
+{
+	struct listed *l = ctx;
+	if (l->n < 16) {
+		snprintf(l->keys[l->n], sizeof l->keys[0], "%s", key);
+		l->sizes[l->n] = size;
+	}
+	l->n++;
+	return 0;
+}
+
+/* PUT, conditional PUT, GET back, HEAD, LIST, DELETE: one object's life. */
+static void round_trip(int virtual_host)
+{
+	char prefix[64];
+	snprintf(prefix, sizeof prefix, "check-%d-%ld/", virtual_host, (long)getpid());
+	struct s3 *s = client(virtual_host, prefix);
+	struct s3_reply r = { 0 };
+	size_t len = 3 * 1024 * 1024 + 17;   /* over libcurl's 1 MB Expect: 100-continue mark */
+	unsigned char *data = malloc(len);
+	assert_non_null(data);
+	for (size_t i = 0; i < len; i++)
+		data[i] = (unsigned char)(i * 2654435761u >> 13);
+
+	assert_int_equal(s3_put(s, "a b/obj+1", data, len, S3_CREATE_ONLY, &r), IH_OK);
+	assert_int_equal(r.status, 200);
+	assert_true(strlen(r.etag) > 0);
+	/* The key exists now: a create-only PUT is refused and nothing is overwritten. */
+	assert_int_equal(s3_put(s, "a b/obj+1", "other", 5, S3_CREATE_ONLY, &r), IH_OK);
+	assert_int_equal(r.status, 412);
+	assert_string_equal(r.code, "PreconditionFailed");
+	assert_int_equal(s3_get(s, "a b/obj+1", len + 1, &r), IH_OK);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.body.len, len);
+	assert_memory_equal(r.body.data, data, len);
+	/* A cap smaller than the object is an error, not a silently short body. */
+	assert_int_equal(s3_get(s, "a b/obj+1", 1000, &r), IH_ERR_LIMIT);
+	assert_int_equal(s3_head(s, "a b/obj+1", &r), IH_OK);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(s3_head(s, "missing", &r), IH_OK);
+	assert_int_equal(r.status, 404);
+	assert_int_equal(s3_get(s, "missing", 100, &r), IH_OK);
+	assert_int_equal(r.status, 404);
+	assert_string_equal(r.code, "NoSuchKey");
+	/* An unconditional PUT replaces. */
+	assert_int_equal(s3_put(s, "a b/obj+1", "short", 5, 0, &r), IH_OK);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(s3_put(s, "a b/two", "", 0, 0, &r), IH_OK);
+	assert_int_equal(r.status, 200);
+
+	/* The listing's query has a prefix with a space and '+': canonicalised, or 403. */
+	struct listed l = { 0 };
+	assert_int_equal(s3_list(s, "a b/", collect, &l, &r), IH_OK);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.keys[0], "a b/obj+1");
+	assert_int_equal(l.sizes[0], 5);
+	assert_string_equal(l.keys[1], "a b/two");
+
+	assert_int_equal(s3_delete(s, "a b/obj+1", &r), IH_OK);
+	assert_int_equal(r.status, 204);
+	assert_int_equal(s3_delete(s, "a b/two", &r), IH_OK);
+	memset(&l, 0, sizeof l);
+	assert_int_equal(s3_list(s, "", collect, &l, &r), IH_OK);
+	assert_int_equal(l.n, 0);
+	s3_reply_free(&r);
+	free(data);
+	s3_free(s);
+}
+
+static void test_path_style(void **state)
+{
+	(void)state;
+	round_trip(0);
+}
+
+/* bucket.localhost: libcurl resolves *.localhost to the loopback itself. */
+static void test_virtual_hosted(void **state)
+{
+	(void)state;
+	const char *ep = getenv("S3_ENDPOINT_VHOST");
+	if (ep == NULL) {
+		skip();
+		return;
+	}
+	char *saved = getenv("S3_ENDPOINT");
+	setenv("S3_ENDPOINT", ep, 1);
+	round_trip(1);
+	setenv("S3_ENDPOINT", saved, 1);
+}
+
+
+static void test_wrong_secret_is_refused(void **state)
+{
+	(void)state;
+	char *good = secret_key;
+	secret_key = "not-the-secret";
+	struct s3 *s = client(0, "check-wrong/");
+	secret_key = good;
+	struct s3_reply r = { 0 };
+	assert_int_equal(s3_put(s, "x", "x", 1, 0, &r), IH_OK);
+	assert_int_equal(r.status, 403);
+	assert_true(strstr(r.error, "403") != NULL);
+	s3_reply_free(&r);
+	s3_free(s);
+}
+
+int main(void)
+{
+	const char *cred = getenv("S3_CREDENTIALS");
+	if (cred == NULL || getenv("S3_ENDPOINT") == NULL) {
+		fprintf(stderr, "S3_ENDPOINT and S3_CREDENTIALS must be set\n");
+		return 1;
+	}
+	FILE *f = fopen(cred, "r");
+	char text[4096];
+	size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+	if (f)
+		fclose(f);
+	text[n] = '\0';
+	const char *why = "cannot read the file";
+	if (n == 0 || s3_parse_credentials(text, &access_key, &secret_key, &why) != IH_OK) {
+		fprintf(stderr, "%s: %s\n", cred, why);
+		return 1;
+	}
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_path_style),
+		cmocka_unit_test(test_virtual_hosted),
+		cmocka_unit_test(test_wrong_secret_is_refused),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	free(access_key);
+	free(secret_key);
+	return rc;
+}
