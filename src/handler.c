@@ -16,6 +16,7 @@
 #include "ih_error.h"
 #include "image.h"
 #include "payload.h"
+#include "s3.h"
 #include "signature.h"
 
 /* Everything one request accumulates on its way to the answer and the log line. */
@@ -28,12 +29,29 @@ struct job_state {
 	const char *replay_of;    /* req_meta's: the body is already kept in this file */
 };
 
+/* Opens the configured store: the bucket of IMAGEHOOK_STORE, else the output folder. */
+static int open_store(const struct settings *s, struct store **out)
+{
+	if (s->s3_bucket == NULL)
+		return store_open(s->output_dir, out);
+	struct s3_config c = {
+		.endpoint = s->s3_endpoint, .region = s->s3_region, .bucket = s->s3_bucket,
+		.prefix = s->s3_prefix, .virtual_host = s->s3_virtual_host,
+		.access_key = s->s3_access_key, .secret_key = s->s3_secret_key,
+		.timeout_ms = s->s3_timeout_ms,
+	};
+	return store_open_s3(&c, out);
+}
+
 int handler_init(struct handler *h, const struct settings *s)
 {
 	memset(h, 0, sizeof *h);
 	h->settings = s;
 	h->log.fd = -1;
-	h->store_err = store_open(s->output_dir, &h->store);
+	if (gethostname(h->host, sizeof h->host) != 0)
+		h->host[0] = '\0';
+	h->host[sizeof h->host - 1] = '\0';
+	h->store_err = open_store(s, &h->store);
 	if (h->store_err == IH_ERR_NOMEM)
 		return IH_ERR_NOMEM;
 	int rc = logfile_open(&h->log, s->log_path);
@@ -133,16 +151,6 @@ static int keep_body(struct handler *h, struct job_state *js, time_t now)
 	return rc;
 }
 
-static void status_lower(const char *status, char *out, size_t outsz)
-{
-	char safe[160];
-	store_safe_name(status, safe, sizeof safe);
-	size_t i = 0;
-	for (; safe[i] != '\0' && i + 1 < outsz && i < 32; i++)
-		out[i] = (safe[i] >= 'A' && safe[i] <= 'Z') ? (char)(safe[i] - 'A' + 'a') : safe[i];
-	out[i] = '\0';
-}
-
 /* Per-image strings the record borrows until it is rendered. */
 struct image_names {
 	char file[96];
@@ -240,15 +248,14 @@ static void iso_time(const struct timespec *ts, char *out, size_t outsz)
 static int store_job(struct handler *h, struct payload *p, struct job_state *js,
 		     struct store_job **jobp)
 {
-	char name[160], record[200], status[40];
+	char record[200], status[40];
 	const char *id = payload_id(p);
-	store_safe_name(id, name, sizeof name);
-	int rc = store_job_begin(h->store, name, js->log.when.tv_sec, jobp);
+	int rc = store_job_begin(h->store, id, js->log.when.tv_sec, jobp);
 	if (rc != IH_OK)
 		return rc;
 	struct store_job *job = *jobp;
 	js->ans.dir = js->log.dir = store_job_dir(job);
-	status_lower(payload_status(p), status, sizeof status);
+	store_status_name(payload_status(p), status, sizeof status);
 	snprintf(record, sizeof record, "delivery-%s.json", status);
 	rc = store_job_exists(job, record);
 	if (rc < 0)
@@ -336,12 +343,12 @@ static int store_job(struct handler *h, struct payload *p, struct job_state *js,
 	if (rc == IH_OK)
 		rc = store_job_write(job, "job.json", rec.data, rec.len);
 	if (rc == IH_OK)
-		rc = store_job_commit(job);
-	/* The record is a second name of job.json's file: no second write and fsync. */
-	if (rc == IH_OK)
-		rc = store_job_link(job, "job.json", record);
-	if (rc == IH_OK)
-		rc = store_job_commit(job);
+		rc = store_job_commit(job, record, "job.json");
+	if (rc == STORE_LOST) {
+		/* A receiver on another host stored this very delivery first. */
+		js->ans.outcome = OUTCOME_DUPLICATE;
+		rc = IH_OK;
+	}
 out:
 	buf_free(&rec);
 	free(stored);
@@ -387,10 +394,14 @@ static enum outcome process(struct handler *h, struct job_state *js, struct payl
 	rc = store_job(h, p, js, jobp);
 	if (rc != IH_OK) {
 		set_error(js, "storing the job", rc);
+		if (store_error(h->store)[0] != '\0')
+			snprintf(js->error + strlen(js->error), sizeof js->error - strlen(js->error),
+				 " (%s)", store_error(h->store));
 		return OUTCOME_STORAGE_ERROR;
 	}
 	/* Derived pages, under the job's lock; their trouble never changes the answer. */
-	if (js->ans.outcome != OUTCOME_DUPLICATE)
+	/* The gallery reads job folders: it works on the local store only (docs/storage.md). */
+	if (js->ans.outcome != OUTCOME_DUPLICATE && h->settings->s3_bucket == NULL)
 		gallery_job_stored(h->settings, store_job_dir(*jobp));
 	return js->ans.outcome;
 }
@@ -408,6 +419,7 @@ void handler_handle(struct handler *h, const struct req_meta *m, body_reader_fn 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	clock_gettime(CLOCK_REALTIME, &js.log.when);
 	js.log.remote = m->remote_addr;
+	js.log.host = h->host[0] ? h->host : NULL;
 	js.replay_of = m->replay_of;
 
 	if (m->method == NULL || strcmp(m->method, "POST") != 0) {
@@ -435,7 +447,7 @@ void handler_handle(struct handler *h, const struct req_meta *m, body_reader_fn 
 	}
 	if (h->store == NULL) {
 		/* The operator may have fixed the folder since: try again. */
-		h->store_err = store_open(h->settings->output_dir, &h->store);
+		h->store_err = open_store(h->settings, &h->store);
 		if (h->store == NULL) {
 			oc = OUTCOME_STORAGE_ERROR;
 			set_error(&js, "opening the output folder", h->store_err);

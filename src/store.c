@@ -14,10 +14,14 @@
 #include "digest.h"
 #include "ih_error.h"
 #include "store.h"
+#include "store_s3.h"
 
 #define MAX_SMALL_FILE (64 * 1024 * 1024)
 
+_Static_assert(STORE_LOST == STORE_S3_LOST, "store_s3.c answers for store.c");
+
 struct store {
+	struct store_s3 *s3;      /* set: every operation goes to the bucket instead */
 	int rootfd;
 	int jobsfd;
 	int rejectedfd;
@@ -26,6 +30,8 @@ struct store {
 };
 
 struct store_job {
+	struct store_s3_job *s3;
+	int is_new;
 	struct store *st;
 	int dirfd;                /* also the lock: flock() on the folder itself */
 	char dir[256];
@@ -147,6 +153,7 @@ void store_close(struct store *st)
 {
 	if (st == NULL)
 		return;
+	store_s3_close(st->s3);
 	int fds[] = { st->rootfd, st->jobsfd, st->rejectedfd, st->idsfd };
 	for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
 		if (fds[i] >= 0)
@@ -210,7 +217,7 @@ static int valid_date(const char *d, size_t n)
  * or fails with EEXIST, so two processes receiving the same new id agree on one
  * folder. It is only ever read with readlinkat(), never followed.
  */
-static int job_date(struct store *st, const char *name, time_t now, char date[16])
+static int job_date(struct store *st, const char *name, time_t now, char date[16], int *is_new)
 {
 	char hex[DIGEST_HEX_LEN], shard[3];
 	digest_sha256_hex(name, strlen(name), hex);
@@ -234,6 +241,7 @@ static int job_date(struct store *st, const char *name, time_t now, char date[16
 		}
 		utc_date(now, date, 16, 0);
 		if (symlinkat(date, sfd, name) == 0) {
+			*is_new = 1;
 			rc = fsync(sfd) == 0 ? IH_OK : fail_errno();
 			goto out;
 		}
@@ -249,15 +257,30 @@ out:
 	return rc;
 }
 
-int store_job_begin(struct store *st, const char *name, time_t now, struct store_job **out)
+int store_job_begin(struct store *st, const char *id, time_t now, struct store_job **out)
 {
-	char date[16];
-	int rc = job_date(st, name, now, date);
-	if (rc != IH_OK)
-		return rc;
+	char date[16], name[STORE_NAME_MAX];
+	int is_new = 0;
 	struct store_job *job = calloc(1, sizeof *job);
 	if (job == NULL)
 		return IH_ERR_NOMEM;
+	if (st->s3 != NULL) {
+		int rc = store_s3_job_begin(st->s3, id, now, &job->s3);
+		if (rc != IH_OK) {
+			free(job);
+			return rc;
+		}
+		*out = job;
+		return IH_OK;
+	}
+	job->dirfd = -1;
+	store_safe_name(id, name, sizeof name);
+	int rc = job_date(st, name, now, date, &is_new);
+	if (rc != IH_OK) {
+		free(job);
+		return rc;
+	}
+	job->is_new = is_new;
 	job->st = st;
 	snprintf(job->dir, sizeof job->dir, "jobs/%s/%s", date, name);
 	char rel[200];
@@ -285,13 +308,20 @@ fail:
 	return rc;
 }
 
+int store_job_is_new(const struct store_job *job)
+{
+	return job->s3 ? store_s3_job_is_new(job->s3) : job->is_new;
+}
+
 const char *store_job_dir(const struct store_job *job)
 {
-	return job->dir;
+	return job->s3 ? store_s3_job_dir(job->s3) : job->dir;
 }
 
 int store_job_exists(struct store_job *job, const char *name)
 {
+	if (job->s3 != NULL)
+		return store_s3_job_exists(job->s3, name);
 	struct stat sb;
 	if (fstatat(job->dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0)
 		return 1;
@@ -342,10 +372,12 @@ static int write_durable(struct store *st, int dirfd, const char *name, const vo
 
 int store_job_write(struct store_job *job, const char *name, const void *data, size_t len)
 {
+	if (job->s3 != NULL)
+		return store_s3_job_write(job->s3, name, data, len);
 	return write_durable(job->st, job->dirfd, name, data, len);
 }
 
-int store_job_link(struct store_job *job, const char *from, const char *to)
+static int job_link(struct store_job *job, const char *from, const char *to)
 {
 	char tmp[320];
 	snprintf(tmp, sizeof tmp, ".tmp.%ld.%lu.%.200s", (long)getpid(), job->st->counter++, to);
@@ -361,6 +393,8 @@ int store_job_link(struct store_job *job, const char *from, const char *to)
 
 int store_job_read(struct store_job *job, const char *name, char **data, size_t *len)
 {
+	if (job->s3 != NULL)
+		return store_s3_job_read(job->s3, name, data, len);
 	int fd = openat(job->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return fail_errno();
@@ -376,16 +410,24 @@ int store_job_read(struct store_job *job, const char *name, char **data, size_t 
 	return IH_OK;
 }
 
-int store_job_commit(struct store_job *job)
+int store_job_commit(struct store_job *job, const char *record, const char *same_as)
 {
-	return fsync(job->dirfd) == 0 ? IH_OK : fail_errno();
+	if (job->s3 != NULL)
+		return store_s3_job_commit(job->s3, record, same_as);
+	if (fsync(job->dirfd) != 0)
+		return fail_errno();
+	int rc = job_link(job, same_as, record);
+	if (rc == IH_OK && fsync(job->dirfd) != 0)
+		rc = fail_errno();
+	return rc;
 }
 
 void store_job_end(struct store_job *job)
 {
 	if (job == NULL)
 		return;
-	if (job->dirfd >= 0)
+	store_s3_job_end(job->s3);
+	if (job->s3 == NULL && job->dirfd >= 0)
 		close(job->dirfd);
 	free(job);
 }
@@ -393,6 +435,8 @@ void store_job_end(struct store_job *job)
 int store_keep_rejected(struct store *st, time_t now, const char *ext, const void *data,
 			size_t len, char *rel, size_t relsz)
 {
+	if (st->s3 != NULL)
+		return store_s3_keep_rejected(st->s3, now, ext, data, len, rel, relsz);
 	char date[16], hms[16], name[96];
 	utc_date(now, date, sizeof date, 0);
 	utc_date(now, hms, sizeof hms, 1);
@@ -407,4 +451,35 @@ int store_keep_rejected(struct store *st, time_t now, const char *ext, const voi
 	if (rc == IH_OK)
 		snprintf(rel, relsz, "rejected/%s/%s", date, name);
 	return rc;
+}
+
+int store_open_s3(const struct s3_config *c, struct store **out)
+{
+	struct store *st = calloc(1, sizeof *st);
+	if (st == NULL)
+		return IH_ERR_NOMEM;
+	st->rootfd = st->jobsfd = st->rejectedfd = st->idsfd = -1;
+	int rc = store_s3_open(c, &st->s3);
+	if (rc != IH_OK) {
+		free(st);
+		return rc;
+	}
+	*out = st;
+	return IH_OK;
+}
+
+const char *store_error(const struct store *st)
+{
+	return st != NULL && st->s3 != NULL ? store_s3_error(st->s3) : "";
+}
+
+int store_status_name(const char *status, char *out, size_t outsz)
+{
+	char safe[STORE_NAME_MAX];
+	int mapped = store_safe_name(status, safe, sizeof safe);
+	size_t i = 0;
+	for (; safe[i] != '\0' && i + 1 < outsz; i++)
+		out[i] = (safe[i] >= 'A' && safe[i] <= 'Z') ? (char)(safe[i] - 'A' + 'a') : safe[i];
+	out[i] = '\0';
+	return mapped;
 }
