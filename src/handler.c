@@ -26,6 +26,7 @@ struct job_state {
 	struct buf rejected;      /* "index: why; ..." */
 	char kept[160];
 	char error[256];
+	char logged_error[512];   /* error plus what the store said: for the log, not the sender */
 	const char *replay_of;    /* req_meta's: the body is already kept in this file */
 };
 
@@ -394,9 +395,10 @@ static enum outcome process(struct handler *h, struct job_state *js, struct payl
 	rc = store_job(h, p, js, jobp);
 	if (rc != IH_OK) {
 		set_error(js, "storing the job", rc);
+		/* The bucket's address and answer are the operator's business, not the sender's. */
 		if (store_error(h->store)[0] != '\0')
-			snprintf(js->error + strlen(js->error), sizeof js->error - strlen(js->error),
-				 " (%s)", store_error(h->store));
+			snprintf(js->logged_error, sizeof js->logged_error, "%s (%s)", js->error,
+				 store_error(h->store));
 		return OUTCOME_STORAGE_ERROR;
 	}
 	/* Derived pages, under the job's lock; their trouble never changes the answer. */
@@ -495,7 +497,9 @@ answer:
 	js.log.outcome = oc;
 	js.log.http = answer_status(oc);
 	js.log.ms = elapsed_ms(&t0);
-	if (js.error[0] != '\0')
+	if (js.logged_error[0] != '\0')
+		js.log.error = js.logged_error;
+	else if (js.error[0] != '\0')
 		js.log.error = js.error;
 	else if (js.rejected.len > 0)
 		js.log.error = js.rejected.data;  /* which images a limit or check refused, and why */

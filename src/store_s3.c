@@ -86,6 +86,7 @@ int store_s3_job_begin(struct store_s3 *st, const char *id, time_t now,
 	(void)now;
 	char name[STORE_NAME_MAX], key[16 + STORE_NAME_MAX];
 	int mapped = store_safe_name(id, name, sizeof name);
+	st->error[0] = '\0';
 	struct store_s3_job *job = calloc(1, sizeof *job);
 	if (job == NULL)
 		return IH_ERR_NOMEM;
@@ -98,25 +99,34 @@ int store_s3_job_begin(struct store_s3 *st, const char *id, time_t now,
 	 * makes that impossible; this makes it checked).
 	 */
 	size_t idlen = strlen(id);
-	int rc = s3_put(st->s3, key, id, idlen, S3_CREATE_ONLY, &st->reply);
-	if (rc == IH_OK && s3_ok(&st->reply)) {
-		job->is_new = 1;
-	} else if (rc == IH_OK && st->reply.status == 412) {
-		if (mapped) {
-			rc = s3_get(st->s3, key, STORE_NAME_MAX + 1024, &st->reply);
-			if (rc != IH_OK || !s3_ok(&st->reply)) {
-				rc = failed(st, rc);
-				goto fail;
-			}
-			if (st->reply.body.len != idlen || memcmp(st->reply.body.data, id, idlen) != 0) {
-				snprintf(st->error, sizeof st->error, "%s records another id", key);
-				rc = IH_ERR_BAD_ID;
-				goto fail;
-			}
-		}
-	} else {
+	/*
+	 * Look before creating: radosgw's 412 answer comes about 40 ms late (its error
+	 * document goes out in a second segment that waits for a delayed ACK), a HEAD
+	 * answer does not, and most deliveries of a known job are retries.
+	 */
+	int rc = s3_head(st->s3, key, &st->reply);
+	if (rc == IH_OK && st->reply.status == 404) {
+		rc = s3_put(st->s3, key, id, idlen, S3_CREATE_ONLY, &st->reply);
+		if (rc == IH_OK && s3_ok(&st->reply))
+			job->is_new = 1;
+		else if (rc == IH_OK && st->reply.status == 412)
+			st->reply.status = 200;   /* created by another receiver just now */
+	}
+	if (rc != IH_OK || !s3_ok(&st->reply)) {
 		rc = failed(st, rc);
 		goto fail;
+	}
+	if (!job->is_new && mapped) {
+		rc = s3_get(st->s3, key, STORE_NAME_MAX + 1024, &st->reply);
+		if (rc != IH_OK || !s3_ok(&st->reply)) {
+			rc = failed(st, rc);
+			goto fail;
+		}
+		if (st->reply.body.len != idlen || memcmp(st->reply.body.data, id, idlen) != 0) {
+			snprintf(st->error, sizeof st->error, "%s records another id", key);
+			rc = IH_ERR_BAD_ID;
+			goto fail;
+		}
 	}
 	*out = job;
 	return IH_OK;
