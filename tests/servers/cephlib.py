@@ -53,6 +53,12 @@ class Cluster:
     def start_rgw(self):
         self._run("start-rgw")
 
+    def freeze_rgw(self, frozen):
+        """SIGSTOP or SIGCONT radosgw: a store that accepts connections and never answers."""
+        import signal
+        with open(os.path.join(self.dir, "rgw.pid")) as f:
+            os.kill(int(f.read().strip()), signal.SIGSTOP if frozen else signal.SIGCONT)
+
     def stop(self):
         if self.started:
             self.started = False
@@ -66,7 +72,7 @@ class Cluster:
             "IMAGEHOOK_S3_REGION": self.env["S3_REGION"],
             "IMAGEHOOK_S3_ADDRESSING": "path",
             "IMAGEHOOK_S3_CREDENTIALS": self.env["S3_CREDENTIALS"],
-            "IMAGEHOOK_S3_TIMEOUT": "10",
+            "IMAGEHOOK_S3_TIMEOUT": "5",
         }
 
     # -- reading the bucket back, with the curl program (its own SigV4) -----------
