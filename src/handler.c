@@ -152,9 +152,15 @@ static int keep_body(struct handler *h, struct job_state *js, time_t now)
 	return rc;
 }
 
+/* The status's stem for record and image names: injective (store_status_name()). */
+static void status_lower(const char *status, char *out, size_t outsz)
+{
+	store_status_name(status, out, outsz);
+}
+
 /* Per-image strings the record borrows until it is rendered. */
 struct image_names {
-	char file[96];
+	char file[STORE_NAME_MAX];
 	char sha[DIGEST_HEX_LEN];
 	char keywords[256];
 	char why[128];
@@ -249,14 +255,13 @@ static void iso_time(const struct timespec *ts, char *out, size_t outsz)
 static int store_job(struct handler *h, struct payload *p, struct job_state *js,
 		     struct store_job **jobp)
 {
-	char record[200], status[40];
-	const char *id = payload_id(p);
-	int rc = store_job_begin(h->store, id, js->log.when.tv_sec, jobp);
+	char record[STORE_NAME_MAX + 16], status[STORE_NAME_MAX];
+	int rc = store_job_begin(h->store, payload_id(p), js->log.when.tv_sec, jobp);
 	if (rc != IH_OK)
 		return rc;
 	struct store_job *job = *jobp;
 	js->ans.dir = js->log.dir = store_job_dir(job);
-	store_status_name(payload_status(p), status, sizeof status);
+	status_lower(payload_status(p), status, sizeof status);
 	snprintf(record, sizeof record, "delivery-%s.json", status);
 	rc = store_job_exists(job, record);
 	if (rc < 0)
@@ -283,7 +288,7 @@ static int store_job(struct handler *h, struct payload *p, struct job_state *js,
 		goto out;
 	}
 	/* Output images are 0.png, 1.png...; input images input-0.png...; other statuses prefix theirs. */
-	char out_prefix[48], in_prefix[48];
+	char out_prefix[STORE_NAME_MAX + 2], in_prefix[48];
 	if (strcmp(payload_status(p), "COMPLETED") == 0)
 		out_prefix[0] = '\0';
 	else
@@ -336,10 +341,9 @@ static int store_job(struct handler *h, struct payload *p, struct job_state *js,
 		rc = redact_buf(h->settings, &rec);
 	free(hook_red);
 	/*
-	 * Images, then job.json, then the history record: the record is the commit point
-	 * a retry checks, so everything before it must be on disk first (the folder is
-	 * synced before it is renamed in). Written the other way round, a crash between
-	 * the two left a record without job.json that no redelivery would complete.
+	 * Images, then job.json, then the commit: every file durable, then visible, and
+	 * the history record last, as a second name of job.json's file. The record is
+	 * the commit point a retry checks; a new job's folder appears whole at once.
 	 */
 	if (rc == IH_OK)
 		rc = store_job_write(job, "job.json", rec.data, rec.len);
@@ -393,6 +397,12 @@ static enum outcome process(struct handler *h, struct job_state *js, struct payl
 	else if (payload_output_missing(p))
 		snprintf(js->error, sizeof js->error, "COMPLETED without output: result lost upstream");
 	rc = store_job(h, p, js, jobp);
+	if (rc == IH_ERR_BAD_ID) {
+		/* A digest name whose folder records another id: never merged into it. */
+		snprintf(js->error, sizeof js->error,
+			 "storing the job: its folder records another id (a digest collision); not reused");
+		return OUTCOME_STORAGE_ERROR;
+	}
 	if (rc != IH_OK) {
 		set_error(js, "storing the job", rc);
 		/* The bucket's address and answer are the operator's business, not the sender's. */
