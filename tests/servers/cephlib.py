@@ -5,10 +5,11 @@ The cluster lives in a folder of the sandbox; a test that cannot start it fails
 """
 import hashlib
 import os
+import shutil
 import subprocess
 import time
 
-from srvlib import Fail, TOP_SRCDIR, note
+from srvlib import Fail, TOP_SRCDIR, note, free_port, start_lighttpd, http_sender
 
 SCRIPT = os.path.join(TOP_SRCDIR, "tests", "servers", "ceph-cluster.sh")
 
@@ -103,6 +104,25 @@ class Cluster:
         if status != 200:
             raise Fail("listing %s: HTTP %d %r" % (prefix, status, body[:300]))
         return [k.replace("&amp;", "&") for k in re.findall(r"<Key>([^<]*)</Key>", body.decode())]
+
+
+def start_receiver(sb, cluster, prefix):
+    """lighttpd spawning imagehook with the S3 store, through the shipped snippet."""
+    cred = sb.path("etc", "imagehook", "s3-credentials")
+    shutil.copy(cluster.env["S3_CREDENTIALS"], cred)
+    os.chmod(cred, 0o600)
+    conf = "".join("%s = %s\n" % kv for kv in cluster.imagehook_env(prefix).items()
+                   if kv[0] != "IMAGEHOOK_S3_CREDENTIALS")
+    conf += "IMAGEHOOK_S3_CREDENTIALS = %s\n" % cred
+    sb.write("etc/imagehook/s3.conf", conf)
+    # The S3 settings through IMAGEHOOK_CONFIG: the keys stay out of the web server's config.
+    snippet = sb.render("lighttpd-conf/imagehook-spawn.conf.in", replace=[(
+        '"IMAGEHOOK_MAX_BODY" => "67108864",',
+        '"IMAGEHOOK_MAX_BODY" => "67108864",\n            "IMAGEHOOK_CONFIG" => "%s",'
+        % sb.path("etc", "imagehook", "s3.conf"))])
+    port = free_port()
+    start_lighttpd(sb, port, snippet)
+    return port, http_sender(port)
 
 
 def start_cluster(sb):
