@@ -35,12 +35,8 @@ static int open_store(const struct settings *s, struct store **out)
 {
 	if (s->s3_bucket == NULL)
 		return store_open(s->output_dir, out);
-	struct s3_config c = {
-		.endpoint = s->s3_endpoint, .region = s->s3_region, .bucket = s->s3_bucket,
-		.prefix = s->s3_prefix, .virtual_host = s->s3_virtual_host,
-		.access_key = s->s3_access_key, .secret_key = s->s3_secret_key,
-		.timeout_ms = s->s3_timeout_ms,
-	};
+	struct s3_config c;
+	settings_s3_config(s, &c);
 	return store_open_s3(&c, out);
 }
 

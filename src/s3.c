@@ -638,6 +638,22 @@ int s3_list(struct s3 *s, const char *prefix, s3_key_fn fn, void *ctx, struct s3
 	return rc;
 }
 
+static int stop_at_first(void *ctx, const char *key, unsigned long long size)
+{
+	(void)ctx;
+	(void)key;
+	(void)size;
+	return 1;
+}
+
+int s3_probe(struct s3 *s, struct s3_reply *r)
+{
+	int rc = s3_list(s, "", stop_at_first, NULL, r);
+	if (rc == IH_OK && !s3_ok(r))
+		rc = IH_ERR_IO;
+	return rc;
+}
+
 #else /* !HAVE_CURL */
 
 struct s3 {
@@ -685,6 +701,11 @@ int s3_delete(struct s3 *s, const char *key, struct s3_reply *r)
 }
 
 int s3_list(struct s3 *s, const char *prefix, s3_key_fn fn, void *ctx, struct s3_reply *r)
+{
+	return no_curl(r);
+}
+
+int s3_probe(struct s3 *s, struct s3_reply *r)
 {
 	return no_curl(r);
 }

@@ -72,6 +72,12 @@ typedef int (*s3_key_fn)(void *ctx, const char *key, unsigned long long size);
  */
 int s3_list(struct s3 *s, const char *prefix, s3_key_fn fn, void *ctx, struct s3_reply *r);
 
+/*
+ * Checks that the bucket answers and takes these keys, writing nothing: lists at
+ * most one key under the prefix. Returns IH_OK, or an ih_err with r->error saying why.
+ */
+int s3_probe(struct s3 *s, struct s3_reply *r);
+
 /* 1 when r is a 2xx answer. */
 int s3_ok(const struct s3_reply *r);
 

@@ -528,6 +528,19 @@ void settings_free(struct settings *s)
 	memset(s, 0, sizeof *s);
 }
 
+void settings_s3_config(const struct settings *s, struct s3_config *c)
+{
+	memset(c, 0, sizeof *c);
+	c->endpoint = s->s3_endpoint;
+	c->region = s->s3_region;
+	c->bucket = s->s3_bucket;
+	c->prefix = s->s3_prefix;
+	c->virtual_host = s->s3_virtual_host;
+	c->access_key = s->s3_access_key;
+	c->secret_key = s->s3_secret_key;
+	c->timeout_ms = s->s3_timeout_ms;
+}
+
 void settings_print(const struct settings *s, FILE *out)
 {
 	fprintf(out, "IMAGEHOOK_CONFIG=%s\n", s->config_file ? s->config_file : "(none)");

@@ -50,6 +50,11 @@ int settings_load(struct settings *s);
 /* Frees everything *s owns; settings_free on a zeroed struct is a no-op. */
 void settings_free(struct settings *s);
 
+struct s3_config;
+
+/* Fills *c from the IMAGEHOOK_STORE and IMAGEHOOK_S3_* settings (borrowing s's strings). */
+void settings_s3_config(const struct settings *s, struct s3_config *c);
+
 /* Prints the effective configuration with secrets masked to out. */
 void settings_print(const struct settings *s, FILE *out);
 
