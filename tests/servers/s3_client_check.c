@@ -15,6 +15,8 @@
 #include "buf.h"
 #include "ih_error.h"
 #include "s3.h"
+#include "store.h"
+#include "store_s3.h"
 
 static char *access_key, *secret_key;
 
@@ -143,6 +145,83 @@ static void test_wrong_secret_is_refused(void **state)
 	s3_free(s);
 }
 
+static struct s3_config config(const char *prefix)
+{
+	struct s3_config c = {
+		.endpoint = getenv("S3_ENDPOINT"), .region = getenv("S3_REGION"),
+		.bucket = getenv("S3_BUCKET"), .prefix = prefix, .access_key = access_key,
+		.secret_key = secret_key, .timeout_ms = 20000,
+	};
+	return c;
+}
+
+/* The S3 store: a new job, its commit, a second receiver's commit of the same record lost. */
+static void test_store_commit_once(void **state)
+{
+	(void)state;
+	char prefix[64];
+	snprintf(prefix, sizeof prefix, "store-%ld/", (long)getpid());
+	struct s3_config c = config(prefix);
+	struct store_s3 *a = NULL, *b = NULL;
+	assert_int_equal(store_s3_open(&c, &a), IH_OK);
+	assert_int_equal(store_s3_open(&c, &b), IH_OK);
+	struct store_s3_job *ja = NULL, *jb = NULL;
+	/* Two receivers begin the same new job at once: one of them created it. */
+	assert_int_equal(store_s3_job_begin(a, "job-1", 0, &ja), IH_OK);
+	assert_int_equal(store_s3_job_begin(b, "job-1", 0, &jb), IH_OK);
+	assert_int_equal(store_s3_job_is_new(ja), 1);
+	assert_int_equal(store_s3_job_is_new(jb), 0);
+	assert_string_equal(store_s3_job_dir(ja), "jobs/job-1");
+	assert_int_equal(store_s3_job_exists(jb, "delivery-completed.json"), 0);
+	assert_int_equal(store_s3_job_write(ja, "0.png", "png-bytes", 9), IH_OK);
+	assert_int_equal(store_s3_job_write(ja, "job.json", "{\"a\":1}", 7), IH_OK);
+	assert_int_equal(store_s3_job_write(jb, "0.png", "png-bytes", 9), IH_OK);
+	assert_int_equal(store_s3_job_write(jb, "job.json", "{\"b\":2}", 7), IH_OK);
+	/* Before a commit there is no record; the first commit wins, the second is told so. */
+	assert_int_equal(store_s3_job_exists(jb, "delivery-completed.json"), 0);
+	assert_int_equal(store_s3_job_commit(ja, "delivery-completed.json", "job.json"), IH_OK);
+	assert_int_equal(store_s3_job_commit(jb, "delivery-completed.json", "job.json"),
+			 STORE_S3_LOST);
+	assert_int_equal(store_s3_job_exists(jb, "delivery-completed.json"), 1);
+	char *text = NULL;
+	size_t len = 0;
+	assert_int_equal(store_s3_job_read(jb, "delivery-completed.json", &text, &len), IH_OK);
+	assert_int_equal(len, 7);
+	assert_memory_equal(text, "{\"a\":1}", 7);   /* the winner's record, never replaced */
+	free(text);
+	/* A commit must name the file just written as the record's content. */
+	assert_int_equal(store_s3_job_commit(jb, "delivery-failed.json", "0.png"), IH_ERR_IO);
+	store_s3_job_end(ja);
+	store_s3_job_end(jb);
+
+	/* A mapped id's name is never shared: the id object is checked. */
+	const char *odd = "id with spaces/and slashes";
+	assert_int_equal(store_s3_job_begin(a, odd, 0, &ja), IH_OK);
+	assert_int_equal(store_s3_job_is_new(ja), 1);
+	char key[256];
+	snprintf(key, sizeof key, "%s/id", store_s3_job_dir(ja));
+	store_s3_job_end(ja);
+	struct s3 *raw = NULL;
+	struct s3_reply r = { 0 };
+	assert_int_equal(s3_new(&c, &raw), IH_OK);
+	assert_int_equal(s3_put(raw, key, "another id", 10, 0, &r), IH_OK);
+	assert_int_equal(store_s3_job_begin(b, odd, 0, &jb), IH_ERR_BAD_ID);
+	assert_true(strlen(store_s3_error(b)) > 0);
+
+	/* A body kept whole under rejected/, its key naming this host. */
+	char rel[256];
+	assert_int_equal(store_s3_keep_rejected(a, 1795780800, "body", "<html>", 6, rel,
+						 sizeof rel), IH_OK);
+	assert_true(strncmp(rel, "rejected/2026/11/27/", 20) == 0);
+	assert_int_equal(s3_get(raw, rel, 100, &r), IH_OK);
+	assert_int_equal(r.status, 200);
+	assert_memory_equal(r.body.data, "<html>", 6);
+	s3_reply_free(&r);
+	s3_free(raw);
+	store_s3_close(a);
+	store_s3_close(b);
+}
+
 int main(void)
 {
 	const char *cred = getenv("S3_CREDENTIALS");
@@ -165,6 +244,7 @@ int main(void)
 		cmocka_unit_test(test_path_style),
 		cmocka_unit_test(test_virtual_hosted),
 		cmocka_unit_test(test_wrong_secret_is_refused),
+		cmocka_unit_test(test_store_commit_once),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	free(access_key);
