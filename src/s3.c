@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #ifdef HAVE_CURL
 #include <curl/curl.h>
@@ -295,6 +296,21 @@ int s3_xml_text(const char *xml, const char *tag, char *out, size_t outsz)
 	return 1;
 }
 
+const char *s3_content_type(const char *key)
+{
+	static const struct {
+		const char *ext, *type;
+	} types[] = { { ".png", "image/png" }, { ".jpg", "image/jpeg" }, { ".jpeg", "image/jpeg" },
+		      { ".webp", "image/webp" }, { ".json", "application/json" } };
+	size_t n = strlen(key);
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+		size_t m = strlen(types[i].ext);
+		if (n > m && strcasecmp(key + n - m, types[i].ext) == 0)
+			return types[i].type;
+	}
+	return "application/octet-stream";
+}
+
 int s3_ok(const struct s3_reply *r)
 {
 	return r->status >= 200 && r->status < 300;
@@ -486,7 +502,7 @@ static int perform(struct s3 *s, const char *method, const char *key, const char
 		digest_md5(data, len, md5);
 		b64_encode(md5, sizeof md5, md5_b64);
 		if (!add_header(&headers, "Content-MD5", md5_b64) ||
-		    !add_header(&headers, "Content-Type", "application/octet-stream") ||
+		    !add_header(&headers, "Content-Type", s3_content_type(key ? key : "")) ||
 		    ((flags & S3_CREATE_ONLY) && !add_header(&headers, "If-None-Match", "*")))
 			goto out;
 	} else {

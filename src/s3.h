@@ -119,6 +119,9 @@ int s3_parse_credentials(const char *text, char **access, char **secret, const c
  */
 int s3_parse_store_url(const char *url, char **bucket, char **prefix, const char **why);
 
+/* The Content-Type a PUT of key sends, by its extension (image/png, application/json, ...). Pure. */
+const char *s3_content_type(const char *key);
+
 /* Finds the text of the first <tag>...</tag> in xml into out (entities decoded). 1 if found. */
 int s3_xml_text(const char *xml, const char *tag, char *out, size_t outsz);
 

@@ -173,11 +173,15 @@ int store_s3_job_write(struct store_s3_job *job, const char *name, const void *d
 	rc = s3_put(st->s3, key, data, len, 0, &st->reply);
 	if (rc != IH_OK || !s3_ok(&st->reply))
 		return failed(st, rc);
-	/* Small files (job.json) are kept: the commit's record is a copy of one. */
+	/*
+	 * The JSON files (job.json) are kept: the commit's record is a copy of one. An
+	 * image is not copied; a commit naming something not kept reads it back.
+	 */
 	free(job->last_data);
 	job->last_data = NULL;
 	job->last_name[0] = '\0';
-	if (len <= MAX_SMALL_OBJECT / 4) {
+	size_t n = strlen(name);
+	if (n > 5 && strcmp(name + n - 5, ".json") == 0 && len <= MAX_SMALL_OBJECT) {
 		if ((job->last_data = malloc(len + 1)) == NULL)
 			return IH_ERR_NOMEM;
 		memcpy(job->last_data, data, len);
@@ -209,10 +213,17 @@ int store_s3_job_commit(struct store_s3_job *job, const char *record, const char
 {
 	char key[2 * STORE_NAME_MAX + 16];
 	struct store_s3 *st = job->st;
-	if (same_as == NULL || strcmp(job->last_name, same_as) != 0 || job->last_data == NULL) {
-		snprintf(st->error, sizeof st->error, "commit: %s was not the last file written",
-			 same_as ? same_as : "(none)");
+	if (same_as == NULL)
 		return IH_ERR_IO;
+	if (strcmp(job->last_name, same_as) != 0 || job->last_data == NULL) {
+		/* Not kept (not the last JSON written): the store has it, acknowledged. */
+		free(job->last_data);
+		job->last_data = NULL;
+		job->last_name[0] = '\0';
+		int rc = store_s3_job_read(job, same_as, &job->last_data, &job->last_len);
+		if (rc != IH_OK)
+			return rc;
+		snprintf(job->last_name, sizeof job->last_name, "%s", same_as);
 	}
 	int rc = key_of(job, record, key, sizeof key);
 	if (rc != IH_OK)

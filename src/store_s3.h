@@ -51,7 +51,7 @@ int store_s3_job_exists(struct store_s3_job *job, const char *name);
 /*
  * PUTs one file of the delivery, integrity checked by the store (Content-MD5 and
  * the signed SHA-256). A later PUT of the same name replaces it whole. Keeps a
- * copy of job.json-like files that a commit names as same_as. Returns IH_OK or an ih_err.
+ * copy of the last .json file, which a commit names as same_as. Returns IH_OK or an ih_err.
  */
 int store_s3_job_write(struct store_s3_job *job, const char *name, const void *data, size_t len);
 
@@ -59,7 +59,8 @@ int store_s3_job_write(struct store_s3_job *job, const char *name, const void *d
 int store_s3_job_read(struct store_s3_job *job, const char *name, char **data, size_t *len);
 
 /*
- * Commits: creates record with the bytes written as same_as, with If-None-Match: *,
+ * Commits: creates record with the bytes written as same_as (read back from the
+ * store when it was not the last .json written), with If-None-Match: *,
  * after every other PUT of the delivery was acknowledged. Returns IH_OK when this
  * delivery created it, STORE_S3_LOST (1) when another receiver's delivery of the
  * same record came first (412: this one is a duplicate), or an ih_err.

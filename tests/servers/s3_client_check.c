@@ -189,8 +189,13 @@ static void test_store_commit_once(void **state)
 	assert_int_equal(len, 7);
 	assert_memory_equal(text, "{\"a\":1}", 7);   /* the winner's record, never replaced */
 	free(text);
-	/* A commit must name the file just written as the record's content. */
-	assert_int_equal(store_s3_job_commit(jb, "delivery-failed.json", "0.png"), IH_ERR_IO);
+	/* A record may copy any file of the job: one not kept in memory is read back. */
+	assert_int_equal(store_s3_job_commit(jb, "delivery-failed.json", "0.png"), IH_OK);
+	assert_int_equal(store_s3_job_read(jb, "delivery-failed.json", &text, &len), IH_OK);
+	assert_int_equal(len, 9);
+	assert_memory_equal(text, "png-bytes", 9);
+	free(text);
+	assert_int_equal(store_s3_job_commit(jb, "delivery-x.json", "missing.json"), IH_ERR_IO);
 	store_s3_job_end(ja);
 	store_s3_job_end(jb);
 

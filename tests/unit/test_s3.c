@@ -197,6 +197,19 @@ static void test_xml(void **state)
 	assert_string_equal(small, "Prec");
 }
 
+static void test_content_type(void **state)
+{
+	(void)state;
+	assert_string_equal(s3_content_type("jobs/a/0.png"), "image/png");
+	assert_string_equal(s3_content_type("jobs/a/1.JPG"), "image/jpeg");
+	assert_string_equal(s3_content_type("jobs/a/2.webp"), "image/webp");
+	assert_string_equal(s3_content_type("jobs/a/job.json"), "application/json");
+	assert_string_equal(s3_content_type("jobs/a/1.rejected.bin"), "application/octet-stream");
+	assert_string_equal(s3_content_type("jobs/a/id"), "application/octet-stream");
+	assert_string_equal(s3_content_type(".png"), "application/octet-stream");
+	assert_string_equal(s3_content_type(""), "application/octet-stream");
+}
+
 static void test_new_refuses_incomplete(void **state)
 {
 	(void)state;
@@ -243,6 +256,7 @@ int main(void)
 		cmocka_unit_test(test_credentials),
 		cmocka_unit_test(test_store_url),
 		cmocka_unit_test(test_xml),
+		cmocka_unit_test(test_content_type),
 		cmocka_unit_test(test_new_refuses_incomplete),
 #ifdef HAVE_CURL
 		cmocka_unit_test(test_unreachable_is_an_error),
