@@ -438,10 +438,17 @@ static int valid_date(const char *d, size_t n)
 /* Opens .ids/<shard>, creating it; its entry in .ids is synced once per process. */
 static int open_shard(struct store *st, const char *shard, unsigned idx)
 {
-	int known = (st->shard_ok[idx / 8] >> (idx % 8)) & 1;
-	int fd = store_open_dirs(st->idsfd, shard, 1, !known);
-	if (fd >= 0 && !known)
-		st->shard_ok[idx / 8] |= (unsigned char)(1u << (idx % 8));
+	unsigned char bit = (unsigned char)(1u << (idx % 8));
+	if (st->shard_ok[idx / 8] & bit) {
+		int fd = store_open_dirs(st->idsfd, shard, 0, 0);
+		if (fd >= 0 || errno != ENOENT)
+			return fd;
+		/* Removed since (by hand): made again, and synced, below. */
+		st->shard_ok[idx / 8] &= (unsigned char)~bit;
+	}
+	int fd = store_open_dirs(st->idsfd, shard, 1, 1);
+	if (fd >= 0)
+		st->shard_ok[idx / 8] |= bit;
 	return fd;
 }
 
@@ -498,7 +505,10 @@ out:
 static int open_day(struct store_job *job, const char *date)
 {
 	struct store *st = job->st;
-	if (st->dayfd < 0 || strcmp(st->day, date) != 0) {
+	struct stat sb;
+	/* A cached folder removed since (an operator pruning old days) is opened again. */
+	if (st->dayfd < 0 || strcmp(st->day, date) != 0 || fstat(st->dayfd, &sb) != 0 ||
+	    sb.st_nlink == 0) {
 		int fd = store_open_dirs(st->jobsfd, date, 1, 1);
 		if (fd < 0)
 			return fail_errno();

@@ -761,6 +761,30 @@ static void test_stale_stage_is_emptied(void **state)
 	assert_int_equal(count_entries(path, ".stage"), 0);
 }
 
+/* A long-lived process keeps folders open: one removed meanwhile is made again, not written into. */
+static void test_removed_folders_are_made_again(void **state)
+{
+	struct fx *fx = *state;
+	char path[600], dir[256];
+	struct stat sb;
+	assert_int_equal(deliver(fx->st, "keep-1", T_NOV27, NULL, NULL, 0), IH_OK);
+	path_in_root(fx, "jobs/2026/11/27", path, sizeof path);
+	rm_rf(path);
+	char hex[DIGEST_HEX_LEN], rel[16];
+	digest_sha256_hex("keep-1", 6, hex);
+	snprintf(rel, sizeof rel, ".ids/%.2s", hex);
+	path_in_root(fx, rel, path, sizeof path);
+	rm_rf(path);
+	assert_int_equal(deliver(fx->st, "keep-2", T_NOV27, "x", dir, sizeof dir), IH_OK);
+	assert_string_equal(dir, "jobs/2026/11/27/keep-2");
+	path_in_root(fx, "jobs/2026/11/27/keep-2/" REC, path, sizeof path);
+	assert_int_equal(stat(path, &sb), 0);
+	/* keep-1's index entry went with its shard: its folder is made again too. */
+	assert_int_equal(deliver(fx->st, "keep-1", T_NOV27, NULL, dir, sizeof dir), IH_OK);
+	path_in_root(fx, "jobs/2026/11/27/keep-1/" REC, path, sizeof path);
+	assert_int_equal(stat(path, &sb), 0);
+}
+
 /* Hands the test's tree to the unprivileged user the read-only check runs as. */
 static int chown_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -1104,6 +1128,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_open_sweeps_leftovers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_stage_is_emptied, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_removed_folders_are_made_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_begin_dates_by_first_receipt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_write_exact_bytes_no_temp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_read_and_exists, setup, teardown),
