@@ -29,8 +29,11 @@
 #include "digest.h"
 #include "ih_error.h"
 #include "store.h"
+#include "store_s3.h"
 
 #define MAX_SMALL_FILE (64 * 1024 * 1024)
+
+_Static_assert(STORE_LOST == STORE_S3_LOST, "store_s3.c answers for store.c");
 #define DAY_SECONDS 86400
 #define STAGE_PREFIX ".stage-"
 #define ID_FILE ".id"               /* a mapped id's exact bytes, in its job folder */
@@ -41,6 +44,7 @@
 #define MAX_OPEN_STAGED 64          /* files kept open for the commit's sync; more are synced at once */
 
 struct store {
+	struct store_s3 *s3;      /* set: every operation below goes to the bucket instead */
 	int rootfd;
 	int jobsfd;
 	int rejectedfd;
@@ -59,6 +63,7 @@ struct staged {
 };
 
 struct store_job {
+	struct store_s3_job *s3;  /* set: a job of the S3 store */
 	struct store *st;
 	int dayfd;                /* jobs/YYYY/MM/DD */
 	int dirfd;                /* the committed job folder, or -1 for a new job before its commit */
@@ -352,6 +357,7 @@ void store_close(struct store *st)
 {
 	if (st == NULL)
 		return;
+	store_s3_close(st->s3);
 	int fds[] = { st->rootfd, st->jobsfd, st->rejectedfd, st->idsfd, st->dayfd };
 	for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
 		if (fds[i] >= 0)
@@ -627,6 +633,15 @@ int store_job_begin(struct store *st, const char *id, time_t now, struct store_j
 	if (job == NULL)
 		return IH_ERR_NOMEM;
 	job->st = st;
+	if (st->s3 != NULL) {
+		int rc = store_s3_job_begin(st->s3, id, now, &job->s3);
+		if (rc != IH_OK) {
+			free(job);
+			return rc;
+		}
+		*out = job;
+		return IH_OK;
+	}
 	job->dayfd = job->dirfd = job->stagefd = job->shardfd = -1;
 	job->id_len = strlen(id);
 	job->id = strdup(id);
@@ -678,16 +693,22 @@ fail:
 
 int store_job_is_new(const struct store_job *job)
 {
+	if (job->s3 != NULL)
+		return store_s3_job_is_new(job->s3);
 	return job->is_new;
 }
 
 const char *store_job_dir(const struct store_job *job)
 {
+	if (job->s3 != NULL)
+		return store_s3_job_dir(job->s3);
 	return job->dir;
 }
 
 int store_job_exists(struct store_job *job, const char *name)
 {
+	if (job->s3 != NULL)
+		return store_s3_job_exists(job->s3, name);
 	if (job->dirfd < 0)
 		return 0;
 	struct stat sb;
@@ -759,6 +780,8 @@ static int sync_staged(struct store_job *job, struct staged *f)
 
 int store_job_write(struct store_job *job, const char *name, const void *data, size_t len)
 {
+	if (job->s3 != NULL)
+		return store_s3_job_write(job->s3, name, data, len);
 	if (job->committed || strchr(name, '/') != NULL || name[0] == '\0' ||
 	    strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		return IH_ERR_IO;
@@ -824,6 +847,8 @@ int store_job_write(struct store_job *job, const char *name, const void *data, s
 
 int store_job_read(struct store_job *job, const char *name, char **data, size_t *len)
 {
+	if (job->s3 != NULL)
+		return store_s3_job_read(job->s3, name, data, len);
 	if (job->dirfd < 0)
 		return IH_ERR_IO;
 	int fd = openat(job->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -895,6 +920,8 @@ static int commit_existing(struct store_job *job, const char *record, const char
 
 int store_job_commit(struct store_job *job, const char *record, const char *same_as)
 {
+	if (job->s3 != NULL)
+		return store_s3_job_commit(job->s3, record, same_as);
 	if (job->committed || job->stagefd < 0)
 		return IH_ERR_IO;
 	int rc = IH_OK;
@@ -922,6 +949,11 @@ void store_job_end(struct store_job *job)
 {
 	if (job == NULL)
 		return;
+	if (job->s3 != NULL) {
+		store_s3_job_end(job->s3);
+		free(job);
+		return;
+	}
 	for (size_t i = 0; i < job->n_files; i++) {
 		if (job->files[i].fd >= 0)
 			close(job->files[i].fd);
@@ -943,6 +975,8 @@ void store_job_end(struct store_job *job)
 int store_keep_rejected(struct store *st, time_t now, const char *ext, const void *data,
 			size_t len, char *rel, size_t relsz)
 {
+	if (st->s3 != NULL)
+		return store_s3_keep_rejected(st->s3, now, ext, data, len, rel, relsz);
 	char date[16], hms[16], name[96];
 	utc_date(now, date, sizeof date, 0);
 	utc_date(now, hms, sizeof hms, 1);
@@ -957,4 +991,24 @@ int store_keep_rejected(struct store *st, time_t now, const char *ext, const voi
 	if (rc == IH_OK)
 		snprintf(rel, relsz, "rejected/%s/%s", date, name);
 	return rc;
+}
+
+int store_open_s3(const struct s3_config *c, struct store **out)
+{
+	struct store *st = calloc(1, sizeof *st);
+	if (st == NULL)
+		return IH_ERR_NOMEM;
+	st->rootfd = st->jobsfd = st->rejectedfd = st->idsfd = st->dayfd = -1;
+	int rc = store_s3_open(c, &st->s3);
+	if (rc != IH_OK) {
+		free(st);
+		return rc;
+	}
+	*out = st;
+	return IH_OK;
+}
+
+const char *store_error(const struct store *st)
+{
+	return st != NULL && st->s3 != NULL ? store_s3_error(st->s3) : "";
 }

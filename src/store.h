@@ -30,6 +30,18 @@ int store_open_dirs(int base, const char *rel, int create, int durable);
 /* Writes all of data to fd, retrying on EINTR and short writes. Returns 0, or -1 with errno set. */
 int store_write_all(int fd, const void *data, size_t len);
 
+struct s3_config;
+
+/*
+ * Opens the job store in an S3-compatible bucket instead of a folder (store_s3.h:
+ * no local state, so receivers on several hosts can share it). Borrows c. Returns
+ * IH_OK or an ih_err; the caller frees *out with store_close().
+ */
+int store_open_s3(const struct s3_config *c, struct store **out);
+
+/* What the store's last failed request said, for the log line ("" when it has nothing to add). */
+const char *store_error(const struct store *st);
+
 /* Closes the root; store_close(NULL) is a no-op. */
 void store_close(struct store *st);
 
@@ -103,8 +115,10 @@ int store_job_read(struct store_job *job, const char *name, char **data, size_t 
  * job the whole folder appears at once; for an existing one the record appears
  * only after every other file is durable in place. Once it returns IH_OK all of it
  * survives a crash; on failure a later delivery still finds no record and stores
- * again. Returns IH_OK or an ih_err.
+ * again. Returns IH_OK, STORE_LOST when another receiver created record first (S3,
+ * where no lock spans hosts: this delivery is a duplicate), or an ih_err.
  */
+#define STORE_LOST 1
 int store_job_commit(struct store_job *job, const char *record, const char *same_as);
 
 /* Releases the lock and frees the job, discarding what was not committed; NULL is a no-op. */
