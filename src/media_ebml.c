@@ -72,6 +72,7 @@ static int read_element(const unsigned char *d, size_t pos, size_t end, struct e
 	unsigned n, i;
 	uint64_t size;
 
+	memset(e, 0, sizeof *e);
 	if (pos >= end || d[pos] < 0x10)
 		return -1;   /* an ID longer than 4 bytes, or a zero first byte */
 	n = d[pos] >= 0x80 ? 1 : d[pos] >= 0x40 ? 2 : d[pos] >= 0x20 ? 3 : 4;
