@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
 #include "fuzz.h"
 #include "ih_error.h"
 #include "image.h"
@@ -18,6 +19,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum image_format fmt = image_sniff(data, size);
 	FUZZ_ASSERT(image_format_ext(fmt) != NULL && image_format_mime(fmt) != NULL &&
 		    image_format_name(fmt) != NULL);
+
+	/* The input as base64 text (any bytes: refused cleanly), and its base64 sniffs as it does. */
+	(void)image_sniff_base64((const char *)data, size);
+	if (size <= 96) {
+		char b64[4 * (96 / 3) + 1];
+		size_t n = b64_encode(data, size, b64);
+		FUZZ_ASSERT(image_sniff_base64(b64, n) == fmt);
+	}
 
 	/* Tight limits reach every limit's path; then the defaults, the real ones. */
 	struct image_limits tight = { .max_width = 64, .max_height = 64, .max_pixels = 2048,

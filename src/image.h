@@ -52,6 +52,14 @@ struct image_info {
 enum image_format image_sniff(const unsigned char *data, size_t len);
 
 /*
+ * Returns the format the base64 text[0..len) announces (standard alphabet,
+ * whitespace skipped, no "data:" prefix), from its first 96 decoded bytes
+ * only, or IMAGE_UNKNOWN (also when that prefix is not valid base64): a
+ * cheap test for "is this string media?". Borrows text.
+ */
+enum image_format image_sniff_base64(const char *text, size_t len);
+
+/*
  * Returns the static file extension for a format: "png", "jpg", "webp", "gif",
  * "avif", "heic", "mp4", "mov", "webm", "mkv", or "bin" for IMAGE_UNKNOWN.
  */

@@ -536,10 +536,11 @@ enum image_format media_isobmff_sniff(const unsigned char *d, size_t len)
 	if (len < 16 || memcmp(d + 4, "ftyp", 4) != 0)
 		return IMAGE_UNKNOWN;
 	size = media_be32(d);
-	if (size < 16 || size > len || (size - 16) % 4)
+	if (size < 16 || (size - 16) % 4)
 		return IMAGE_UNKNOWN;
+	/* the brands that are there: a prefix of the file sniffs too (image_sniff_base64) */
 	major = brand_format(media_be32(d + 8));
-	for (i = 16; i < size; i += 4) {
+	for (i = 16; i < size && len - i >= 4; i += 4) {
 		enum image_format f = brand_format(media_be32(d + i));
 
 		if (brand_rank(f) > brand_rank(best))

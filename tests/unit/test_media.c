@@ -11,6 +11,7 @@
 
 #include <zlib.h>
 
+#include "base64.h"
 #include "ih_error.h"
 #include "image.h"
 #include "media.h"
@@ -1042,6 +1043,47 @@ static void test_ebml_depth_and_count(void **state)
 	free(f);
 }
 
+/* The base64 of every fixture sniffs as the file does, wrapped or not; not-base64 sniffs as nothing. */
+static void test_sniff_base64(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < N_FIXTURES; i++) {
+		size_t len, n, w = 0;
+		unsigned char *d = load(fixtures[i].name, &len);
+		char *b = malloc(4 * ((len + 2) / 3) + 1), *wrapped;
+
+		assert_non_null(b);
+		n = b64_encode(d, len, b);
+		assert_int_equal(image_sniff_base64(b, n), fixtures[i].format);
+		/* as MIME and PEM wrap it, every 76 characters */
+		wrapped = malloc(n + n / 76 * 2 + 1);
+		assert_non_null(wrapped);
+		for (size_t k = 0; k < n; k++) {
+			if (k && k % 76 == 0) {
+				wrapped[w++] = '\r';
+				wrapped[w++] = '\n';
+			}
+			wrapped[w++] = b[k];
+		}
+		assert_int_equal(image_sniff_base64(wrapped, w), fixtures[i].format);
+		/* the first 100 characters are enough; 2 (one byte) are not */
+		assert_int_equal(image_sniff_base64(b, 100), fixtures[i].format);
+		assert_int_equal(image_sniff_base64(b, 2), IMAGE_UNKNOWN);
+		b[5] = '*';
+		assert_int_equal(image_sniff_base64(b, n), IMAGE_UNKNOWN);
+		free(wrapped);
+		free(b);
+		free(d);
+	}
+	/* a short text with padding: GIF89a plus a little */
+	assert_int_equal(image_sniff_base64("R0lGODlhAQABAA==", 16), IMAGE_GIF);
+	assert_int_equal(image_sniff_base64("R0lGODlhAQABAA", 14), IMAGE_GIF);
+	assert_int_equal(image_sniff_base64("", 0), IMAGE_UNKNOWN);
+	assert_int_equal(image_sniff_base64("=", 1), IMAGE_UNKNOWN);
+	assert_int_equal(image_sniff_base64("R", 1), IMAGE_UNKNOWN);
+	assert_int_equal(image_sniff_base64("aGVsbG8gd29ybGQ=", 16), IMAGE_UNKNOWN);
+}
+
 /* Short and mangled magic: each container's own error, never a crash. */
 static void test_damaged_magic(void **state)
 {
@@ -1076,6 +1118,7 @@ int main(void)
 		cmocka_unit_test(test_ebml_unknown_sizes),
 		cmocka_unit_test(test_ebml_structure),
 		cmocka_unit_test(test_ebml_depth_and_count),
+		cmocka_unit_test(test_sniff_base64),
 		cmocka_unit_test(test_damaged_magic),
 	};
 
