@@ -843,6 +843,46 @@ static void test_avif_items(void **state)
 	free(d);
 }
 
+/* still.avif with n empty properties added to its ipco (meta, iprp, ipco grown to fit). */
+static unsigned char *avif_with_properties(size_t n, size_t *out_len)
+{
+	size_t len, meta, iprp, ipco, at, add = 8 * n;
+	unsigned char *d = load("still.avif", &len), *r = malloc(len + add);
+
+	assert_non_null(r);
+	meta = box_at(d, len, "meta", 0);
+	iprp = box_at(d, len, "iprp", meta);
+	ipco = box_at(d, len, "ipco", iprp);
+	at = ipco + media_be32(d + ipco);
+	memcpy(r, d, at);
+	for (size_t i = 0; i < n; i++) {
+		put_be32(r + at + 8 * i, 8);
+		memcpy(r + at + 8 * i + 4, "free", 4);
+	}
+	memcpy(r + at + add, d + at, len - at);
+	put_be32(r + meta, (uint32_t)(media_be32(d + meta) + add));
+	put_be32(r + iprp, (uint32_t)(media_be32(d + iprp) + add));
+	put_be32(r + ipco, (uint32_t)(media_be32(d + ipco) + add));
+	free(d);
+	*out_len = len + add;
+	return r;
+}
+
+/* ipco holds at most 4096 properties: looking up the primary's stays cheap. */
+static void test_avif_property_cap(void **state)
+{
+	size_t len;
+	unsigned char *d;
+
+	(void)state;
+	d = avif_with_properties(10, &len);
+	assert_int_equal(check(d, len), IH_OK);
+	free(d);
+	d = avif_with_properties(4096, &len);
+	assert_int_equal(check(d, len), IH_ERR_ISOBMFF);
+	free(d);
+}
+
 /* ---- EBML -------------------------------------------------------------- */
 
 static void test_ebml_unknown_sizes(void **state)
@@ -1115,6 +1155,7 @@ int main(void)
 		cmocka_unit_test(test_isobmff_structure),
 		cmocka_unit_test(test_isobmff_depth_and_count),
 		cmocka_unit_test(test_avif_items),
+		cmocka_unit_test(test_avif_property_cap),
 		cmocka_unit_test(test_ebml_unknown_sizes),
 		cmocka_unit_test(test_ebml_structure),
 		cmocka_unit_test(test_ebml_depth_and_count),
