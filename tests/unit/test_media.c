@@ -491,6 +491,29 @@ static void test_apng_hostile(void **state)
 	apng_refuses("fdAT", 0, 0, be, 4);
 }
 
+/* The A1111 infotext added to an APNG keeps it a valid APNG; its thumbnail is the first frame. */
+static void test_apng_add_text_and_thumbnail(void **state)
+{
+	struct image_info info;
+	size_t len, olen, tlen;
+	unsigned char *d = load("anim.png", &len), *out, *thumb;
+	uint32_t tw, th;
+
+	(void)state;
+	assert_int_equal(image_png_add_text(d, len, "parameters", "a cat\nSteps: 20", &out, &olen), IH_OK);
+	assert_int_equal(image_check(out, olen, NULL, &info), IH_OK);
+	assert_true(info.animated);
+	assert_int_equal(info.frames, 5);
+	assert_int_equal(info.duration_ms, 1000);
+	assert_true(info.has_parameters);
+	assert_int_equal(image_png_thumbnail(out, olen, NULL, 16, &thumb, &tlen, &tw, &th), IH_OK);
+	assert_int_equal(tw, 16);
+	assert_int_equal(th, 12);
+	free(thumb);
+	free(out);
+	free(d);
+}
+
 /* acTL after IDAT, and fdAT before it: reordered chunks. */
 static void test_apng_order(void **state)
 {
@@ -1149,6 +1172,7 @@ int main(void)
 		cmocka_unit_test(test_png_text_over_max_chunk),
 		cmocka_unit_test(test_apng_hostile),
 		cmocka_unit_test(test_apng_order),
+		cmocka_unit_test(test_apng_add_text_and_thumbnail),
 		cmocka_unit_test(test_webp_anim_hostile),
 		cmocka_unit_test(test_gif_hostile),
 		cmocka_unit_test(test_isobmff_box_sizes),
