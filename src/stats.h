@@ -24,6 +24,7 @@ struct stats_status {
 struct stats {
 	int64_t from_ms, to_ms;   /* INT64_MIN / INT64_MAX for an open end */
 	uint64_t lines;           /* lines read, in the period or not */
+	uint64_t events;          /* lines of other events (on_stored, pruned): not deliveries */
 	uint64_t unreadable;      /* not a JSON object with a readable time */
 	uint64_t deliveries;      /* lines in the period: one per request */
 	char first[40], last[40]; /* times of the earliest and latest delivery */
@@ -40,6 +41,7 @@ struct stats {
 	uint64_t server_errors;   /* 5xx answers */
 	uint64_t ms_count;        /* lines with an answer time */
 	uint64_t ms_max;
+	uint64_t ms_sum;
 	uint64_t *ms_hist;        /* STATS_MS_EXACT counters */
 	uint64_t *ms_long;        /* times >= STATS_MS_EXACT, unsorted */
 	size_t n_long, cap_long;
@@ -66,6 +68,25 @@ int stats_format_text(const struct stats *st, struct buf *out);
 /* Appends the summary as one JSON object and a newline. Returns IH_OK or IH_ERR_NOMEM. */
 int stats_format_json(const struct stats *st, struct buf *out);
 
+/* The Content-Type of OpenMetrics text. */
+#define STATS_OPENMETRICS_TYPE "application/openmetrics-text; version=1.0.0; charset=utf-8"
+
+/*
+ * Appends the summary as OpenMetrics text (ending "# EOF"): deliveries by outcome
+ * and by HTTP status, images and bytes, duplicates, rejects, server errors, an
+ * answer-time histogram, and, when free_bytes is not UINT64_MAX, the free and
+ * wanted bytes of the output's file system. Returns IH_OK or IH_ERR_NOMEM.
+ */
+int stats_format_openmetrics(const struct stats *st, uint64_t free_bytes, uint64_t min_free_bytes,
+			     struct buf *out);
+
+/*
+ * The metrics path's answer: the whole current log (s->log_path, since its last
+ * rotation) and the free space, as OpenMetrics text appended to out. Returns
+ * IH_OK, IH_ERR_IO (the log cannot be read) or IH_ERR_NOMEM.
+ */
+int stats_openmetrics_of_log(const struct settings *s, struct buf *out);
+
 /*
  * Parses an ISO 8601 UTC time, "YYYY-MM-DD", "YYYY-MM-DDTHH:MM", "...:SS", "...:SS.fff",
  * with an optional "Z" (a space may replace the T), into ms since the epoch. Sets
@@ -77,7 +98,7 @@ int stats_parse_time(const char *text, int64_t *ms, int *date_only);
 int stats_parse_duration(const char *text, int64_t *ms);
 
 /*
- * `imagehook stats [--since DURATION | --from TIME [--to TIME]] [--json] [--log PATH]...`:
+ * `imagehook stats [--since DURATION | --from TIME [--to TIME]] [--json | --openmetrics] [--log PATH]...`:
  * reads the logs (s->log_path by default; "-" is standard input, for rotated logs
  * that were compressed: zcat imagehook.log.2.gz | imagehook stats --log -) and
  * prints the summary to out. argv[0] is "stats". Returns the exit status: 0, 1 when
