@@ -525,9 +525,11 @@ static void handle_face(struct handler *h, const struct req_meta *m, enum health
 		r->outcome = OUTCOME_UNAUTHORIZED;
 		rc = buf_puts(&r->body, "{\"ok\":false,\"outcome\":\"unauthorized\"}\n");
 	} else {
+		/* OpenMetrics when asked for (Prometheus asks so first), else the text format. */
+		int om = m->accept != NULL && strstr(m->accept, "application/openmetrics-text") != NULL;
 		r->status = 200;
-		r->content_type = STATS_OPENMETRICS_TYPE;
-		rc = stats_openmetrics_of_log(s, &r->body);
+		r->content_type = om ? STATS_OPENMETRICS_TYPE : STATS_PROMETHEUS_TYPE;
+		rc = stats_metrics_of_log(s, om, &r->body);
 		if (rc != IH_OK) {
 			r->status = 503;
 			r->content_type = NULL;

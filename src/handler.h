@@ -22,6 +22,7 @@ struct req_meta {
 	const char *webhook_timestamp;
 	const char *webhook_signature;
 	const char *x_request_id; /* HTTP_X_REQUEST_ID, set by a server or proxy; may be NULL */
+	const char *accept;       /* HTTP_ACCEPT, may be NULL: the metrics' format */
 	/*
 	 * `imagehook replay`: the kept body's file, run by the operator on this machine.
 	 * The token and signature checks are skipped and a body rejected again is not

@@ -120,6 +120,7 @@ int request_serve(struct handler *h)
 			.webhook_timestamp = getenv("HTTP_WEBHOOK_TIMESTAMP"),
 			.webhook_signature = getenv("HTTP_WEBHOOK_SIGNATURE"),
 			.x_request_id = getenv("HTTP_X_REQUEST_ID"),
+			.accept = getenv("HTTP_ACCEPT"),
 		};
 		handler_handle(h, &m, read_stdin, NULL, &r);
 		send_reply(&r);

@@ -441,18 +441,28 @@ static void om_label(struct out *o, const char *v)
 	}
 }
 
-static void om_counter(struct out *o, const char *name, const char *help, uint64_t v)
+/*
+ * A counter family's metadata: OpenMetrics names the family without "_total" and
+ * its samples with it; the Prometheus text format (what promtool and the textfile
+ * collector read) names both with it.
+ */
+static void om_family(struct out *o, int om, const char *name, const char *help)
 {
-	outf(o, "# TYPE imagehook_%s counter\n# HELP imagehook_%s %s\nimagehook_%s_total %" PRIu64 "\n",
-	     name, name, help, name, v);
+	const char *sfx = om ? "" : "_total";
+	outf(o, "# TYPE imagehook_%s%s counter\n# HELP imagehook_%s%s %s\n", name, sfx, name, sfx, help);
 }
 
-int stats_format_openmetrics(const struct stats *st, uint64_t free_bytes, uint64_t min_free_bytes,
-			     struct buf *out)
+static void om_counter(struct out *o, int om, const char *name, const char *help, uint64_t v)
+{
+	om_family(o, om, name, help);
+	outf(o, "imagehook_%s_total %" PRIu64 "\n", name, v);
+}
+
+int stats_format_metrics(const struct stats *st, uint64_t free_bytes, uint64_t min_free_bytes,
+			 int om, struct buf *out)
 {
 	struct out o = { out, IH_OK };
-	outf(&o, "# TYPE imagehook_deliveries counter\n"
-		 "# HELP imagehook_deliveries Deliveries answered, by outcome.\n");
+	om_family(&o, om, "deliveries", "Deliveries answered, by outcome.");
 	for (int i = 0; i < OUTCOME__COUNT; i++) {
 		outf(&o, "imagehook_deliveries_total{outcome=\"");
 		om_label(&o, answer_outcome_name((enum outcome)i));
@@ -460,8 +470,7 @@ int stats_format_openmetrics(const struct stats *st, uint64_t free_bytes, uint64
 	}
 	if (st->outcome_other > 0)
 		outf(&o, "imagehook_deliveries_total{outcome=\"other\"} %" PRIu64 "\n", st->outcome_other);
-	outf(&o, "# TYPE imagehook_answers counter\n"
-		 "# HELP imagehook_answers Deliveries answered, by HTTP status.\n");
+	om_family(&o, om, "answers", "Deliveries answered, by HTTP status.");
 	for (int i = 0; i < 600; i++)
 		if (st->http[i] > 0 || i == 200 || i == 503) {
 			if (i == 0)
@@ -469,14 +478,14 @@ int stats_format_openmetrics(const struct stats *st, uint64_t free_bytes, uint64
 			else
 				outf(&o, "imagehook_answers_total{code=\"%d\"} %" PRIu64 "\n", i, st->http[i]);
 		}
-	om_counter(&o, "images_stored", "Images stored.", st->images_stored);
-	om_counter(&o, "images_rejected", "Images rejected (kept raw).", st->images_rejected);
-	om_counter(&o, "images_remote", "Image URLs recorded, not fetched.", st->images_remote);
-	om_counter(&o, "received_bytes", "Body bytes received.", st->bytes);
-	om_counter(&o, "duplicates", "Deliveries of a job and status stored before.", st->duplicates);
-	om_counter(&o, "rejects", "Deliveries answered 4xx.", st->rejects);
-	om_counter(&o, "server_errors", "Deliveries answered 5xx.", st->server_errors);
-	om_counter(&o, "log_unreadable_lines", "Log lines that are not imagehook's.", st->unreadable);
+	om_counter(&o, om, "images_stored", "Images stored.", st->images_stored);
+	om_counter(&o, om, "images_rejected", "Images rejected (kept raw).", st->images_rejected);
+	om_counter(&o, om, "images_remote", "Image URLs recorded, not fetched.", st->images_remote);
+	om_counter(&o, om, "received_bytes", "Body bytes received.", st->bytes);
+	om_counter(&o, om, "duplicates", "Deliveries of a job and status stored before.", st->duplicates);
+	om_counter(&o, om, "rejects", "Deliveries answered 4xx.", st->rejects);
+	om_counter(&o, om, "server_errors", "Deliveries answered 5xx.", st->server_errors);
+	om_counter(&o, om, "log_unreadable_lines", "Log lines that are not imagehook's.", st->unreadable);
 	/* Buckets in seconds, cumulative, from the exact per-millisecond counts. */
 	static const unsigned bounds_ms[] = { 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000 };
 	outf(&o, "# TYPE imagehook_answer_seconds histogram\n"
@@ -498,7 +507,8 @@ int stats_format_openmetrics(const struct stats *st, uint64_t free_bytes, uint64
 			 "# TYPE imagehook_min_free_bytes gauge\n"
 			 "# HELP imagehook_min_free_bytes Free bytes IMAGEHOOK_MIN_FREE keeps.\n"
 			 "imagehook_min_free_bytes %" PRIu64 "\n", free_bytes, min_free_bytes);
-	outf(&o, "# EOF\n");
+	if (om)
+		outf(&o, "# EOF\n");
 	return o.rc;
 }
 
@@ -508,7 +518,7 @@ static int usage(FILE *err, const char *msg, const char *arg)
 {
 	fprintf(err, "imagehook stats: %s%s%s\n"
 		     "usage: imagehook stats [--since DURATION | --from TIME [--to TIME]]\n"
-		     "                       [--json | --openmetrics]\n"
+		     "                       [--json | --openmetrics | --prometheus]\n"
 		     "                       [--log PATH]...\n"
 		     "  DURATION: a number and s, m, h, d or w (24h, 7d); TIME: ISO 8601 UTC,\n"
 		     "  2026-11-27 or 2026-11-27T14:00[:00][Z]; --to DATE includes that day.\n",
@@ -553,7 +563,7 @@ int stats_main(const struct settings *s, int argc, char **argv, FILE *out, FILE 
 	const char *since = NULL, *from = NULL, *to = NULL;
 	const char *logs[MAX_LOGS];
 	size_t nlogs = 0;
-	int json = 0, om = 0;
+	int json = 0, om = 0, prom = 0;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -565,6 +575,8 @@ int stats_main(const struct settings *s, int argc, char **argv, FILE *out, FILE 
 			json = 1;
 		else if (strcmp(a, "--openmetrics") == 0)
 			om = 1;
+		else if (strcmp(a, "--prometheus") == 0)
+			prom = 1;
 		else if (strcmp(a, "--since") == 0)
 			since = argv[++i];
 		else if (strcmp(a, "--from") == 0)
@@ -578,8 +590,8 @@ int stats_main(const struct settings *s, int argc, char **argv, FILE *out, FILE 
 		else
 			return usage(err, "unknown argument", a);
 	}
-	if (json && om)
-		return usage(err, "--json and --openmetrics exclude each other", NULL);
+	if (json + om + prom > 1)
+		return usage(err, "--json, --openmetrics and --prometheus exclude each other", NULL);
 	if (since != NULL && (from != NULL || to != NULL))
 		return usage(err, "--since and --from/--to exclude each other", NULL);
 
@@ -612,7 +624,7 @@ int stats_main(const struct settings *s, int argc, char **argv, FILE *out, FILE 
 	int rc = stats_init(&st, lo, hi);
 	for (size_t i = 0; rc == IH_OK && i < nlogs; i++)
 		rc = read_log(&st, logs[i], err);
-	if (rc == IH_OK && !json && !om) {
+	if (rc == IH_OK && !json && !om && !prom) {
 		rc = buf_puts(&text, "imagehook stats for ");
 		for (size_t i = 0; rc == IH_OK && i < nlogs; i++)
 			rc = buf_printf(&text, "%s%s", i ? ", " : "", logs[i]);
@@ -623,11 +635,11 @@ int stats_main(const struct settings *s, int argc, char **argv, FILE *out, FILE 
 		else if (rc == IH_OK)
 			rc = buf_puts(&text, ", all lines\n");
 	}
-	if (rc == IH_OK && om) {
+	if (rc == IH_OK && (om || prom)) {
 		uint64_t freeb = UINT64_MAX, total = 0;
 		if (health_space(s->output_dir, &freeb, &total) != 0)
 			freeb = UINT64_MAX;
-		rc = stats_format_openmetrics(&st, freeb, health_min_free(s, total), &text);
+		rc = stats_format_metrics(&st, freeb, health_min_free(s, total), om, &text);
 	} else if (rc == IH_OK) {
 		rc = json ? stats_format_json(&st, &text) : stats_format_text(&st, &text);
 	}
@@ -640,7 +652,7 @@ int stats_main(const struct settings *s, int argc, char **argv, FILE *out, FILE 
 	return rc == IH_OK ? 0 : 1;
 }
 
-int stats_openmetrics_of_log(const struct settings *s, struct buf *out)
+int stats_metrics_of_log(const struct settings *s, int om, struct buf *out)
 {
 	struct stats st;
 	int rc = stats_init(&st, INT64_MIN, INT64_MAX);
@@ -653,7 +665,7 @@ int stats_openmetrics_of_log(const struct settings *s, struct buf *out)
 	if (health_space(s->output_dir, &freeb, &total) != 0)
 		freeb = UINT64_MAX;
 	if (rc == IH_OK)
-		rc = stats_format_openmetrics(&st, freeb, health_min_free(s, total), out);
+		rc = stats_format_metrics(&st, freeb, health_min_free(s, total), om, out);
 	stats_free(&st);
 	return rc;
 }

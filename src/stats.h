@@ -68,24 +68,27 @@ int stats_format_text(const struct stats *st, struct buf *out);
 /* Appends the summary as one JSON object and a newline. Returns IH_OK or IH_ERR_NOMEM. */
 int stats_format_json(const struct stats *st, struct buf *out);
 
-/* The Content-Type of OpenMetrics text. */
+/* The Content-Types of OpenMetrics text and of the Prometheus text format. */
 #define STATS_OPENMETRICS_TYPE "application/openmetrics-text; version=1.0.0; charset=utf-8"
+#define STATS_PROMETHEUS_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 /*
- * Appends the summary as OpenMetrics text (ending "# EOF"): deliveries by outcome
- * and by HTTP status, images and bytes, duplicates, rejects, server errors, an
- * answer-time histogram, and, when free_bytes is not UINT64_MAX, the free and
- * wanted bytes of the output's file system. Returns IH_OK or IH_ERR_NOMEM.
+ * Appends the summary as metrics: deliveries by outcome and by HTTP status, images
+ * and bytes, duplicates, rejects, server errors, an answer-time histogram, and,
+ * when free_bytes is not UINT64_MAX, the free and wanted bytes of the output's
+ * file system. With om set as OpenMetrics 1.0 text (counter families named
+ * without "_total", ending "# EOF"), else in the Prometheus text format that
+ * promtool and node_exporter's textfile collector read. Returns IH_OK or IH_ERR_NOMEM.
  */
-int stats_format_openmetrics(const struct stats *st, uint64_t free_bytes, uint64_t min_free_bytes,
-			     struct buf *out);
+int stats_format_metrics(const struct stats *st, uint64_t free_bytes, uint64_t min_free_bytes,
+			 int om, struct buf *out);
 
 /*
  * The metrics path's answer: the whole current log (s->log_path, since its last
- * rotation) and the free space, as OpenMetrics text appended to out. Returns
- * IH_OK, IH_ERR_IO (the log cannot be read) or IH_ERR_NOMEM.
+ * rotation) and the free space, as metrics (om: as for stats_format_metrics())
+ * appended to out. Returns IH_OK, IH_ERR_IO (the log cannot be read) or IH_ERR_NOMEM.
  */
-int stats_openmetrics_of_log(const struct settings *s, struct buf *out);
+int stats_metrics_of_log(const struct settings *s, int om, struct buf *out);
 
 /*
  * Parses an ISO 8601 UTC time, "YYYY-MM-DD", "YYYY-MM-DDTHH:MM", "...:SS", "...:SS.fff",
