@@ -707,11 +707,11 @@ answer:
 		buf_reset(&r->body);
 		buf_puts(&r->body, "{\"ok\":false}\n");
 	}
-	/* The lock is held until the log line is written, so duplicates log in order. */
-	store_job_end(job);
 	/* What handler_after_answer() runs once the answer is out: only for a job stored now. */
 	if (h->settings->on_stored != NULL && remember_for_hook(h, &js, p, oc) == 0)
 		h->after.pending = 1;
+	/* The lock is held until the log line is written, so duplicates log in order. */
+	store_job_end(job);
 	payload_free(p);
 	buf_free(&js.rejected);
 	free(js.red_id);
