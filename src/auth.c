@@ -118,6 +118,7 @@ static int url_value_char(char c)
 /* A stretch of text to blank out: [from, to). */
 struct span {
 	size_t from, to;
+	int param;                /* a token= value: it ends only where the value does */
 };
 
 struct spans {
@@ -126,9 +127,10 @@ struct spans {
 	int nomem;
 };
 
-static void spans_add(struct spans *sp, size_t from, size_t to)
+static void spans_add_kind(struct spans *sp, size_t from, size_t to, int param)
 {
-	if (from >= to || sp->nomem)
+	/* An empty token= value is kept too: a secret may start right where it stops. */
+	if (from > to || (from == to && !param) || sp->nomem)
 		return;
 	if (sp->n == sp->cap) {
 		size_t cap = sp->cap ? sp->cap * 2 : 16;
@@ -142,7 +144,13 @@ static void spans_add(struct spans *sp, size_t from, size_t to)
 	}
 	sp->v[sp->n].from = from;
 	sp->v[sp->n].to = to;
+	sp->v[sp->n].param = param;
 	sp->n++;
+}
+
+static void spans_add(struct spans *sp, size_t from, size_t to)
+{
+	spans_add_kind(sp, from, to, 0);
 }
 
 static int span_cmp(const void *a, const void *b)
@@ -420,7 +428,7 @@ static void find_params(const struct settings *s, const char *text, size_t len, 
 				if (n <= len - at && memcmp(text + at, s->tokens[k], n) == 0 && at + n > j)
 					j = at + n;
 			}
-			spans_add(sp, at, j);
+			spans_add_kind(sp, at, j, 1);
 			p = hit + nl;
 		}
 	}
@@ -438,16 +446,35 @@ char *auth_redact_opts(const struct settings *s, const char *text, size_t len,
 	if (sp.nomem || buf_reserve(&out, len) != IH_OK)
 		goto fail;
 	out.data[0] = '\0';
-	qsort(sp.v, sp.n, sizeof *sp.v, span_cmp);
+	if (sp.n > 1)
+		qsort(sp.v, sp.n, sizeof *sp.v, span_cmp);
 	size_t i = 0;
 	for (size_t k = 0; k < sp.n;) {
 		/* Overlapping spans become one REDACTED; adjacent ones stay two. */
 		size_t from = sp.v[k].from, to = sp.v[k].to;
-		for (k++; k < sp.n && sp.v[k].from < to; k++)
-			if (sp.v[k].to > to)
-				to = sp.v[k].to;
+		int param = sp.v[k].param;
+		for (k++;;) {
+			/* A token= value runs on into a secret that starts where it stops. */
+			for (; k < sp.n && (sp.v[k].from < to || (param && sp.v[k].from == to)); k++) {
+				if (sp.v[k].to > to)
+					to = sp.v[k].to;
+				param |= sp.v[k].param;
+			}
+			/*
+			 * A secret reaching past a token= value's end: what follows is still the
+			 * value (the next redaction would take it), so it goes too.
+			 */
+			size_t t2 = to;
+			while (param && t2 < len && url_value_char(text[t2]))
+				t2++;
+			if (t2 == to)
+				break;
+			to = t2;
+		}
 		if (from < i)
 			from = i;
+		if (to <= from)
+			continue;   /* an empty token= value, and nothing after it */
 		if (buf_append(&out, text + i, from - i) != IH_OK || buf_puts(&out, REDACTED) != IH_OK)
 			goto fail;
 		i = to;
