@@ -81,7 +81,11 @@ int logfile_open(struct logfile *lf, const char *path)
 	lf->path = strdup(path);
 	if (lf->path == NULL)
 		return IH_ERR_NOMEM;
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0640);
+	/* Read access too: the last byte tells whether a crash left a line unfinished. */
+	int flags = O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW;
+	int fd = open(path, O_RDWR | flags, 0640);
+	if (fd < 0 && errno == EACCES)
+		fd = open(path, O_WRONLY | flags, 0640);
 	if (fd < 0 && errno == ELOOP) {
 		/* Someone replaced the log by a symlink: writing through it could reach any file. */
 		fprintf(stderr, "imagehook: log %s is a symbolic link; refusing to write through it\n",
