@@ -46,6 +46,7 @@ struct handler {
 	struct buf body;          /* reused between requests */
 	struct hook_job after;    /* IMAGEHOOK_ON_STORED's job, for handler_after_answer() */
 	struct hook_runner hooks;
+	char host[256];           /* gethostname(): in every log line */
 };
 
 /* The answer to send. */

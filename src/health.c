@@ -130,7 +130,9 @@ void health_check(const struct settings *s, int log_open, struct health_report *
 	r->config_ok = s->problems == NULL;
 	if (!r->config_ok)
 		failed(r, "configuration invalid", s->problems);
-	r->output_ok = health_writable(s->output_dir, 1, why, sizeof why) == 0;
+	/* With IMAGEHOOK_STORE=s3://... there is no output folder and no local disk to fill. */
+	int local = s->s3_bucket == NULL;
+	r->output_ok = !local || health_writable(s->output_dir, 1, why, sizeof why) == 0;
 	if (!r->output_ok)
 		failed(r, "output folder not writable", why);
 	r->log_ok = health_writable(s->log_path, 0, why, sizeof why) == 0;
@@ -141,7 +143,7 @@ void health_check(const struct settings *s, int log_open, struct health_report *
 	if (!r->log_ok)
 		failed(r, "log not writable", why);
 	r->space_ok = 1;
-	if (health_space(s->output_dir, &r->free_bytes, &r->total_bytes) == 0) {
+	if (local && health_space(s->output_dir, &r->free_bytes, &r->total_bytes) == 0) {
 		r->space_known = 1;
 		r->min_free_bytes = health_min_free(s, r->total_bytes);
 		if (r->free_bytes < r->min_free_bytes) {
@@ -184,12 +186,16 @@ int health_main(const struct settings *s, FILE *out, FILE *err)
 	struct health_report r;
 	health_check(s, -1, &r);
 	fprintf(out, "configuration   %s\n", r.config_ok ? "ok" : "INVALID");
-	fprintf(out, "output folder   %s (%s)\n", r.output_ok ? "ok" : "NOT WRITABLE", s->output_dir);
+	if (s->s3_bucket != NULL)
+		fprintf(out, "output          s3://%s/%s (imagehook --check-config tries the bucket)\n",
+			s->s3_bucket, s->s3_prefix ? s->s3_prefix : "");
+	else
+		fprintf(out, "output folder   %s (%s)\n", r.output_ok ? "ok" : "NOT WRITABLE", s->output_dir);
 	fprintf(out, "log             %s (%s)\n", r.log_ok ? "ok" : "NOT WRITABLE", s->log_path);
 	if (r.space_known)
 		fprintf(out, "free space      %s (%" PRIu64 " bytes free, at least %" PRIu64 " wanted)\n",
 			r.space_ok ? "ok" : "LOW", r.free_bytes, r.min_free_bytes);
-	else
+	else if (s->s3_bucket == NULL)
 		fprintf(out, "free space      unknown (%s cannot be examined)\n", s->output_dir);
 	if (!r.ok)
 		fprintf(err, "imagehook check: %s: %s\n", r.reason, r.detail);

@@ -82,7 +82,12 @@ static void supervise(const struct settings *s, const struct hook_job *j)
 	char dir[4096], env_dir[4200], env_id[4200], env_oc[64], env_out[4200];
 	sigset_t chld, old;
 	struct timespec t0;
-	snprintf(dir, sizeof dir, "%s/%s", s->output_dir, j->dir);
+	/* With an S3 store the job is objects under the bucket's prefix, not a folder here. */
+	if (s->s3_bucket != NULL)
+		snprintf(dir, sizeof dir, "s3://%s/%s%s%s", s->s3_bucket, s->s3_prefix ? s->s3_prefix : "",
+			 s->s3_prefix && s->s3_prefix[0] ? "/" : "", j->dir);
+	else
+		snprintf(dir, sizeof dir, "%s/%s", s->output_dir, j->dir);
 	snprintf(env_dir, sizeof env_dir, "IMAGEHOOK_JOB_DIR=%s", dir);
 	snprintf(env_id, sizeof env_id, "IMAGEHOOK_JOB_ID=%s", j->id ? j->id : "");
 	snprintf(env_oc, sizeof env_oc, "IMAGEHOOK_OUTCOME=%s", j->outcome);

@@ -388,6 +388,11 @@ int prune_main(const struct settings *s, int argc, char **argv, FILE *out, FILE 
 	}
 	if (p.days < 0)
 		return usage(err, "--older-than DAYS is required", NULL);
+	if (s->s3_bucket != NULL) {
+		fprintf(err, "imagehook prune: the jobs are in s3://%s: use the bucket's lifecycle rules "
+			"(expiration by age) instead\n", s->s3_bucket);
+		return 1;
+	}
 	p.now = time(NULL);
 	p.rootfd = open(s->output_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (p.rootfd < 0) {

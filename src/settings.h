@@ -43,6 +43,13 @@ struct settings {
 		unsigned long long dev, ino, size;
 		long long mtime_ns, ctime_ns;
 	} token_file_id, signing_file_id;
+	/* IMAGEHOOK_STORE=s3://bucket/prefix; s3_bucket is NULL for the local folder. */
+	char *s3_bucket, *s3_prefix;
+	char *s3_endpoint;     /* IMAGEHOOK_S3_ENDPOINT (default AWS's for the region) */
+	char *s3_region;       /* IMAGEHOOK_S3_REGION (default us-east-1) */
+	int s3_virtual_host;   /* IMAGEHOOK_S3_ADDRESSING=virtual|path */
+	long s3_timeout_ms;    /* IMAGEHOOK_S3_TIMEOUT, seconds in the setting */
+	char *s3_access_key, *s3_secret_key; /* from the file IMAGEHOOK_S3_CREDENTIALS */
 	char *config_file;     /* IMAGEHOOK_CONFIG, or NULL */
 	char *problems;        /* NULL when valid; else "; "-joined text of every problem */
 };
@@ -67,6 +74,10 @@ void settings_free(struct settings *s);
  * ih_err; never changes s->problems.
  */
 int settings_refresh_secrets(struct settings *s, FILE *err);
+struct s3_config;
+
+/* Fills *c from the IMAGEHOOK_STORE and IMAGEHOOK_S3_* settings (borrowing s's strings). */
+void settings_s3_config(const struct settings *s, struct s3_config *c);
 
 /* Prints the effective configuration with secrets masked to out. */
 void settings_print(const struct settings *s, FILE *out);
