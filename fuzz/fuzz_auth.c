@@ -82,6 +82,70 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(again);
 	free(red);
 
+		/*
+	 * Escapings and caps (issue 10, items 2 and 3): the token, each character written
+	 * in an escaping the input chooses (as itself, after backslashes as JSON writes
+	 * "\/", as \uXXXX or %XX in either case, as %25XX), set into the body at a
+	 * place the input chooses. Redaction must leave no encoded form of it; and a
+	 * cut inside it must leave auth_secret_tail() covering what is left of it.
+	 */
+	if (blen >= 2) {
+		const unsigned char *ctl = (const unsigned char *)body;
+		size_t at = ctl[0] % (blen + 1), cutsel = ctl[1];
+		size_t cap = blen + tl * 14 + 1;
+		char *text = malloc(cap);
+		size_t *unit_end = malloc((tl + 1) * sizeof *unit_end);
+		FUZZ_ASSERT(text != NULL && unit_end != NULL);
+		memcpy(text, body, at);
+		size_t o = at;
+		for (size_t i = 0; i < tl; i++) {
+			unsigned c = (unsigned char)token[i], how = ctl[(i + 2) % blen];
+			static const char hx[] = "0123456789abcdef", HX[] = "0123456789ABCDEF";
+			const char *h = how & 8 ? HX : hx;
+			switch (how % 5) {
+			case 0:
+				text[o++] = (char)c;
+				break;
+			case 1:
+				for (unsigned k = 0; k < 1 + (how >> 4) % 3; k++)
+					text[o++] = '\\';
+				text[o++] = (char)c;
+				break;
+			case 2:
+				o += (size_t)sprintf(text + o, "\\u00%c%c", h[c >> 4], h[c & 15]);
+				break;
+			case 3:
+				o += (size_t)sprintf(text + o, "%%%c%c", h[c >> 4], h[c & 15]);
+				break;
+			default:
+				o += (size_t)sprintf(text + o, "%%25%c%c", h[c >> 4], h[c & 15]);
+				break;
+			}
+			unit_end[i] = o;
+		}
+		size_t enc_end = o;
+		memcpy(text + o, body + at, blen - at);
+		o += blen - at;
+		char *enc = strndup(text + at, enc_end - at);
+		FUZZ_ASSERT(enc != NULL);
+		red = auth_redact(&s, text, o, &n);
+		FUZZ_ASSERT(red != NULL && !contains(red, n, enc) && !contains(red, n, token));
+		free(red);
+		/* A cut somewhere inside the encoded token, after at least one whole character. */
+		size_t cut = unit_end[0] + cutsel % (enc_end - unit_end[0] + 1);
+		size_t tail = auth_secret_tail(&s, text, cut);
+		FUZZ_ASSERT(tail >= cut - at);
+		struct auth_redact_opts ro = { 1, NULL, 0 };
+		red = auth_redact_opts(&s, text, cut, &ro, &n);
+		FUZZ_ASSERT(red != NULL);
+		/* Nothing of what the cut kept of it survives: the text ends with REDACTED. */
+		FUZZ_ASSERT(n >= 8 && memcmp(red + n - 8, "REDACTED", 8) == 0);
+		free(red);
+		free(enc);
+		free(unit_end);
+		free(text);
+	}
+
 	/* Any headers: a decision, never a crash. */
 	char *secrets[] = { broken_secret, signing_secret };
 	struct signature_headers h = { field[3], field[4], field[5] };

@@ -78,8 +78,9 @@ url="http://127.0.0.1:$port/imagehook?token=$token"
 echo "== imagehook is listening behind lighttpd at http://127.0.0.1:$port/imagehook"
 echo "== delivering a sample A1111 callback with 3 real PNGs"
 python3 tests/callbacks.py --images 3 --size 512x512 --pretty --seed "$(date +%s)" --id "sync-demo-$(date +%s)" >"$demo/sample.json"
-curl -sS -X POST --data-binary @"$demo/sample.json" -H 'Content-Type: application/json' "$url"
-echo
+build/imagehook send "$url" "$demo/sample.json"
+echo "== the health path: http://127.0.0.1:$port/imagehook/health"
+curl -sS "http://127.0.0.1:$port/imagehook/health"
 echo "== stored files"
 (cd "$demo/var/lib/imagehook" && find jobs -type f ! -name .lock | sort | xargs ls -l)
 echo "== log line"
@@ -96,7 +97,7 @@ echo "   http://demo:$password@127.0.0.1:$port/imagehook-files/gallery/index.htm
 echo "== imagehook stats"
 IMAGEHOOK_LOG="$demo/var/log/imagehook/imagehook.log" IMAGEHOOK_ALLOW_OPEN=1 "$bin" stats
 echo
-echo "== send your own: curl -X POST --data-binary @callback.json '$url'"
+echo "== send your own: build/imagehook send '$url' [callback.json]"
 if [ "${IMAGEHOOK_DEMO_EXIT:-0}" = 1 ]; then
 	exit 0
 elif [ -t 0 ]; then

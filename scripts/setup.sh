@@ -9,7 +9,8 @@ PACKAGES=(build-essential autoconf automake autoconf-archive pkg-config
 	python3 lighttpd apache2 libapache2-mod-fcgid nginx-light spawn-fcgi
 	valgrind curl clang libclang-rt-14-dev chromium logrotate strace
 	libcurl4-openssl-dev ceph-mon ceph-osd radosgw ceph-common
-	dpkg-dev debhelper dh-autoreconf fakeroot lintian apache2-utils)
+	dpkg-dev debhelper dh-autoreconf fakeroot lintian apache2-utils
+	prometheus python3-prometheus-client)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

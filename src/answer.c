@@ -31,6 +31,8 @@ static const struct {
 	[OUTCOME_STORAGE_ERROR] = { "storage_error", 503 },
 	/* A missing token or unusable path is the operator's to fix; 503 makes the platform retry. */
 	[OUTCOME_MISCONFIGURED] = { "misconfigured", 503 },
+	/* Refused before anything is written, so that the disk never fills from deliveries. */
+	[OUTCOME_STORAGE_LOW] = { "storage_low", 503 },
 };
 
 const char *answer_outcome_name(enum outcome o)

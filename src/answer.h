@@ -23,6 +23,7 @@ enum outcome {
 	OUTCOME_CLIENT_GONE,      /* body shorter than CONTENT_LENGTH */
 	OUTCOME_STORAGE_ERROR,
 	OUTCOME_MISCONFIGURED,
+	OUTCOME_STORAGE_LOW,      /* free space below IMAGEHOOK_MIN_FREE: nothing written, retry later */
 	OUTCOME__COUNT
 };
 

@@ -1,6 +1,7 @@
 /* auth.c - the shared-secret check and redaction of the secret from what we write. */
 #include "ih_config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,109 +115,407 @@ static int url_value_char(char c)
 	       c == '-' || c == '.' || c == '_' || c == '~' || c == '%' || c == '+';
 }
 
-#define FINDER_MAX (1 + 2 * SETTINGS_MAX_TOKENS)
-
-/* What redaction looks for, and where each one next occurs. */
-struct finder {
-	const char *what[FINDER_MAX];   /* [0] is "token=" */
-	size_t len[FINDER_MAX];
-	const char *next[FINDER_MAX];   /* next occurrence, NULL when there is none left */
-	int n;
+/* A stretch of text to blank out: [from, to). */
+struct span {
+	size_t from, to;
+	int param;                /* a token= value: it ends only where the value does */
 };
 
-static void finder_add(struct finder *f, const char *what, const char *text, size_t len)
+struct spans {
+	struct span *v;
+	size_t n, cap;
+	int nomem;
+};
+
+static void spans_add_kind(struct spans *sp, size_t from, size_t to, int param)
 {
-	size_t n = strlen(what);
-	if (n == 0 || f->n == FINDER_MAX)
+	/* An empty token= value is kept too: a secret may start right where it stops. */
+	if (from > to || (from == to && !param) || sp->nomem)
 		return;
-	f->what[f->n] = what;
-	f->len[f->n] = n;
-	f->next[f->n] = memmem(text, len, what, n);
-	f->n++;
+	if (sp->n == sp->cap) {
+		size_t cap = sp->cap ? sp->cap * 2 : 16;
+		struct span *v = realloc(sp->v, cap * sizeof *v);
+		if (v == NULL) {
+			sp->nomem = 1;
+			return;
+		}
+		sp->v = v;
+		sp->cap = cap;
+	}
+	sp->v[sp->n].from = from;
+	sp->v[sp->n].to = to;
+	sp->v[sp->n].param = param;
+	sp->n++;
 }
 
-/* "token=", every token, and every signing secret (its base64 with or without whsec_). */
-static void finder_init(struct finder *f, const struct settings *s, const char *text, size_t len)
+static void spans_add(struct spans *sp, size_t from, size_t to)
 {
-	f->n = 0;
-	finder_add(f, "token=", text, len);
+	spans_add_kind(sp, from, to, 0);
+}
+
+static int span_cmp(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+	if (x->from != y->from)
+		return x->from < y->from ? -1 : 1;
+	return x->to < y->to ? -1 : x->to > y->to;
+}
+
+/* What redaction looks for: every secret, as configured (the base64 of a whsec_ one). */
+struct needle {
+	const char *s;
+	size_t len;
+	int before_quote;         /* only where a '"' follows: a fragment a cut left at a string's end */
+};
+
+#define NEEDLE_MAX (2 * SETTINGS_MAX_TOKENS + 1)
+
+static int needles_init(const struct settings *s, const char *tail, size_t tail_len,
+			struct needle *nd)
+{
+	int n = 0;
 	for (int i = 0; i < s->n_tokens; i++)
-		finder_add(f, s->tokens[i], text, len);
+		if (s->tokens[i][0] != '\0')
+			nd[n++] = (struct needle){ s->tokens[i], strlen(s->tokens[i]), 0 };
 	for (int i = 0; i < s->n_signing; i++) {
 		const char *key = s->signing[i];
-		finder_add(f, strncmp(key, "whsec_", 6) == 0 ? key + 6 : key, text, len);
+		if (strncmp(key, "whsec_", 6) == 0)
+			key += 6;
+		if (*key != '\0')
+			nd[n++] = (struct needle){ key, strlen(key), 0 };
+	}
+	if (tail != NULL && tail_len > 0)
+		nd[n++] = (struct needle){ tail, tail_len, 1 };
+	return n;
+}
+
+/*
+ * The escapings a secret's character may be written in, nested to any depth: as
+ * itself; after any run of backslashes (JSON's "\/", and a JSON text inside a JSON
+ * string: "\\\/"); as \uXXXX; as %XX, or %25XX for a URL inside a URL; hex digits
+ * in either case. A matcher state says how much of the needle was matched and
+ * where in an escape the text is.
+ */
+enum sub { SUB_NONE, SUB_BS, SUB_U, SUB_P0, SUB_P1 };
+
+struct nstate {
+	size_t start;             /* earliest text offset this state began at */
+	unsigned k;               /* needle characters matched */
+	unsigned char sub;
+	unsigned char nhex;       /* hex digits read of \uXXXX */
+	unsigned val;
+};
+
+struct matcher {
+	const struct needle *nd;
+	struct nstate *cur, *next;
+	size_t ncur, nnext, cap;
+};
+
+/* Adds a state to next, keeping only the earliest start of equal states. */
+static void m_push(struct matcher *m, size_t start, unsigned k, int sub, unsigned nhex, unsigned val)
+{
+	for (size_t i = 0; i < m->nnext; i++) {
+		struct nstate *t = &m->next[i];
+		if (t->k == k && t->sub == sub && t->nhex == nhex && t->val == val) {
+			if (start < t->start)
+				t->start = start;
+			return;
+		}
+	}
+	if (m->nnext < m->cap)
+		m->next[m->nnext++] = (struct nstate){ start, k, (unsigned char)sub, (unsigned char)nhex, val };
+}
+
+/* The needle's character k was read (a whole unit ending at text[i]). */
+static void m_char(struct matcher *m, const struct nstate *st, const char *text, size_t len,
+		   size_t i, struct spans *sp)
+{
+	unsigned k = st->k + 1;
+	if (k < m->nd->len) {
+		m_push(m, st->start, k, SUB_NONE, 0, 0);
+		return;
+	}
+	if (!m->nd->before_quote || (i + 1 < len && text[i + 1] == '"'))
+		spans_add(sp, st->start, i + 1);
+}
+
+/* One text byte through one state. */
+static void m_step(struct matcher *m, const struct nstate *st, const char *text, size_t len,
+		   size_t i, struct spans *sp)
+{
+	int c = (unsigned char)text[i];
+	int want = (unsigned char)m->nd->s[st->k];
+	int h = hexval(c);
+	switch (st->sub) {
+	case SUB_NONE:
+	case SUB_BS:
+		if (c == want)
+			m_char(m, st, text, len, i, sp);
+		if (c == '\\')
+			m_push(m, st->start, st->k, SUB_BS, 0, 0);
+		else if (c == '%' && st->sub == SUB_NONE)
+			m_push(m, st->start, st->k, SUB_P0, 0, 0);
+		else if (c == 'u' && st->sub == SUB_BS)
+			m_push(m, st->start, st->k, SUB_U, 0, 0);
+		break;
+	case SUB_U:
+		if (h < 0)
+			break;
+		if (st->nhex < 3) {
+			m_push(m, st->start, st->k, SUB_U, st->nhex + 1u, st->val * 16 + (unsigned)h);
+			break;
+		}
+		unsigned v = st->val * 16 + (unsigned)h;
+		if (v == (unsigned)want)
+			m_char(m, st, text, len, i, sp);
+		if (v == '\\')
+			m_push(m, st->start, st->k, SUB_BS, 0, 0);
+		else if (v == '%')
+			m_push(m, st->start, st->k, SUB_P0, 0, 0);
+		break;
+	case SUB_P0:
+		if (h >= 0)
+			m_push(m, st->start, st->k, SUB_P1, 0, (unsigned)h);
+		break;
+	case SUB_P1:
+		if (h < 0)
+			break;
+		v = st->val * 16 + (unsigned)h;
+		if (v == (unsigned)want)
+			m_char(m, st, text, len, i, sp);
+		if (v == '%')
+			m_push(m, st->start, st->k, SUB_P0, 0, 0);
+		else if (v == '\\')
+			m_push(m, st->start, st->k, SUB_BS, 0, 0);
+		break;
 	}
 }
 
 /*
- * Finds the first secret at or after text[from]. An occurrence found earlier is
- * searched for again only once from has passed it, so the text is scanned about
- * once per secret: searching afresh at every hit took 4 s for 1 MB of "token=&".
+ * Runs the matcher over text[from..to): every occurrence, in any escaping, becomes
+ * a span. With tail set, a beginning of the needle left open at `to` (the end of a
+ * text that was cut) becomes a span to the end as well.
  */
-static const char *next_secret(struct finder *f, const char *text, size_t len, size_t from,
-			       size_t *match_len, int *is_param)
+static void m_run(struct matcher *m, const char *text, size_t len, size_t from, size_t to,
+		  int tail, struct spans *sp)
 {
-	const char *best = NULL;
-	*match_len = 0;
-	*is_param = 0;
-	for (int k = 0; k < f->n; k++) {
-		if (f->next[k] != NULL && f->next[k] < text + from)
-			f->next[k] = memmem(text + from, len - from, f->what[k], f->len[k]);
-		const char *hit = f->next[k];
-		/* The earliest wins; at one place "token=" first, then the longest secret. */
-		if (hit != NULL && (best == NULL || hit < best ||
-				    (hit == best && !*is_param && f->len[k] > *match_len))) {
-			best = hit;
-			*match_len = f->len[k];
-			*is_param = k == 0;
+	m->ncur = 0;
+	for (size_t i = from; i < to; i++) {
+		m->nnext = 0;
+		struct nstate fresh = { i, 0, SUB_NONE, 0, 0 };
+		m_step(m, &fresh, text, len, i, sp);
+		for (size_t j = 0; j < m->ncur; j++)
+			m_step(m, &m->cur[j], text, len, i, sp);
+		struct nstate *t = m->cur;
+		m->cur = m->next;
+		m->next = t;
+		m->ncur = m->nnext;
+	}
+	if (tail) {
+		size_t start = to;
+		for (size_t j = 0; j < m->ncur; j++)
+			if (m->cur[j].k > 0 && m->cur[j].start < start)
+				start = m->cur[j].start;
+		spans_add(sp, start, to);
+	}
+}
+
+/* The next byte at or after from that may begin an escape ('\\' or '%'), or len. */
+static size_t next_escape(const char *text, size_t len, size_t from, size_t cache[2])
+{
+	static const char esc[2] = { '\\', '%' };
+	size_t best = len;
+	for (int k = 0; k < 2; k++) {
+		if (cache[k] == SIZE_MAX || (cache[k] < from && cache[k] != len)) {
+			const char *p = memchr(text + from, esc[k], len - from);
+			cache[k] = p ? (size_t)(p - text) : len;
 		}
+		if (cache[k] < best)
+			best = cache[k];
 	}
 	return best;
 }
 
-char *auth_redact(const struct settings *s, const char *text, size_t len, size_t *out_len)
+/*
+ * Finds every secret in text: written as it is, by memmem over the whole text (fast
+ * even for a 64 MB body); and escaped, by the matcher, only in the windows around
+ * each backslash or '%' (an escaped occurrence holds one), which most texts have few of.
+ */
+static void find_secrets(const struct needle *nd, int n, const char *text, size_t len, int cut,
+			 struct spans *sp)
 {
-	struct buf out = { 0 };
-	struct finder f;
-	size_t i = 0;
-	if (buf_reserve(&out, len) != IH_OK)
-		return NULL;
-	out.data[0] = '\0';
-	finder_init(&f, s, text, len);
-	while (i < len) {
-		size_t mlen;
-		int is_param;
-		const char *hit = next_secret(&f, text, len, i, &mlen, &is_param);
-		size_t at = hit ? (size_t)(hit - text) : len;
-		if (buf_append(&out, text + i, at - i) != IH_OK)
-			goto fail;
-		if (hit == NULL)
+	size_t longest = 0;
+	for (int k = 0; k < n; k++) {
+		if (nd[k].len > longest)
+			longest = nd[k].len;
+		for (const char *p = text; (size_t)(text + len - p) >= nd[k].len;) {
+			const char *hit = memmem(p, (size_t)(text + len - p), nd[k].s, nd[k].len);
+			if (hit == NULL)
+				break;
+			size_t end = (size_t)(hit - text) + nd[k].len;
+			if (!nd[k].before_quote || (end < len && text[end] == '"'))
+				spans_add(sp, (size_t)(hit - text), end);
+			p = hit + 1;
+		}
+	}
+	if (n == 0 || len == 0)
+		return;
+	/* No escaped unit is longer than a run of backslashes, "u" and four hex digits. */
+	size_t w = longest * 24 + 24;
+	size_t cap = (longest + 1) * 16;
+	struct nstate *a = malloc(cap * sizeof *a), *b = malloc(cap * sizeof *b);
+	if (a == NULL || b == NULL) {
+		sp->nomem = 1;
+		goto out;
+	}
+	size_t cache[2] = { SIZE_MAX, SIZE_MAX };
+	size_t pos = 0;
+	for (;;) {
+		size_t e = next_escape(text, len, pos, cache);
+		size_t from, to;
+		if (e < len) {
+			from = e > w ? e - w : 0;
+			if (from < pos)
+				from = pos;
+			to = e + w < len ? e + w : len;
+			/* Extend the window while further escapes fall inside it. */
+			for (;;) {
+				size_t e2 = next_escape(text, len, e + 1, cache);
+				if (e2 >= len || e2 > to)
+					break;
+				e = e2;
+				to = e + w < len ? e + w : len;
+			}
+		} else if (cut) {
+			from = len > w ? len - w : 0;
+			if (from < pos)
+				from = pos;
+			to = len;
+		} else {
 			break;
-		if (is_param) {
-			/* A token= value is redacted even when it is not (or no longer) configured. */
-			size_t j = at + 6;
+		}
+		int tail = cut && to == len;
+		for (int k = 0; k < n; k++) {
+			struct matcher m = { &nd[k], a, b, 0, 0, cap };
+			m_run(&m, text, len, from, to, tail, sp);
+		}
+		if (to >= len)
+			break;
+		pos = to;
+	}
+out:
+	free(a);
+	free(b);
+}
+
+/* A token= value is redacted even when it is not (or no longer) configured. */
+static void find_params(const struct settings *s, const char *text, size_t len, struct spans *sp)
+{
+	static const char *const names[] = { "token=", "token%3D", "token%3d" };
+	for (size_t q = 0; q < sizeof names / sizeof names[0]; q++) {
+		size_t nl = strlen(names[q]);
+		for (const char *p = text; (size_t)(text + len - p) >= nl;) {
+			const char *hit = memmem(p, (size_t)(text + len - p), names[q], nl);
+			if (hit == NULL)
+				break;
+			size_t at = (size_t)(hit - text) + nl, j = at;
 			while (j < len && url_value_char(text[j]))
 				j++;
 			/* A configured token with other characters is still redacted whole. */
 			for (int k = 0; k < s->n_tokens; k++) {
 				size_t n = strlen(s->tokens[k]);
-				if (n <= len - (at + 6) && memcmp(text + at + 6, s->tokens[k], n) == 0 &&
-				    at + 6 + n > j)
-					j = at + 6 + n;
+				if (n <= len - at && memcmp(text + at, s->tokens[k], n) == 0 && at + n > j)
+					j = at + n;
 			}
-			if (buf_puts(&out, "token=") != IH_OK ||
-			    (j > at + 6 && buf_puts(&out, REDACTED) != IH_OK))
-				goto fail;
-			i = j;
-		} else {
-			if (buf_puts(&out, REDACTED) != IH_OK)
-				goto fail;
-			i = at + mlen;
+			spans_add_kind(sp, at, j, 1);
+			p = hit + nl;
 		}
 	}
+}
+
+char *auth_redact_opts(const struct settings *s, const char *text, size_t len,
+		       const struct auth_redact_opts *o, size_t *out_len)
+{
+	struct needle nd[NEEDLE_MAX];
+	struct spans sp = { 0 };
+	struct buf out = { 0 };
+	int n = needles_init(s, o ? o->tail : NULL, o ? o->tail_len : 0, nd);
+	find_params(s, text, len, &sp);
+	find_secrets(nd, n, text, len, o != NULL && o->cut, &sp);
+	if (sp.nomem || buf_reserve(&out, len) != IH_OK)
+		goto fail;
+	out.data[0] = '\0';
+	if (sp.n > 1)
+		qsort(sp.v, sp.n, sizeof *sp.v, span_cmp);
+	size_t i = 0;
+	for (size_t k = 0; k < sp.n;) {
+		/* Overlapping spans become one REDACTED; adjacent ones stay two. */
+		size_t from = sp.v[k].from, to = sp.v[k].to;
+		int param = sp.v[k].param;
+		for (k++;;) {
+			/* A token= value runs on into a secret that starts where it stops. */
+			for (; k < sp.n && (sp.v[k].from < to || (param && sp.v[k].from == to)); k++) {
+				if (sp.v[k].to > to)
+					to = sp.v[k].to;
+				param |= sp.v[k].param;
+			}
+			/*
+			 * A secret reaching past a token= value's end: what follows is still the
+			 * value (the next redaction would take it), so it goes too.
+			 */
+			size_t t2 = to;
+			while (param && t2 < len && url_value_char(text[t2]))
+				t2++;
+			if (t2 == to)
+				break;
+			to = t2;
+		}
+		if (from < i)
+			from = i;
+		if (to <= from)
+			continue;   /* an empty token= value, and nothing after it */
+		if (buf_append(&out, text + i, from - i) != IH_OK || buf_puts(&out, REDACTED) != IH_OK)
+			goto fail;
+		i = to;
+	}
+	if (buf_append(&out, text + i, len - i) != IH_OK)
+		goto fail;
+	free(sp.v);
 	*out_len = out.len;
 	return out.data;
 fail:
+	free(sp.v);
 	buf_free(&out);
 	return NULL;
+}
+
+char *auth_redact(const struct settings *s, const char *text, size_t len, size_t *out_len)
+{
+	return auth_redact_opts(s, text, len, NULL, out_len);
+}
+
+size_t auth_secret_tail(const struct settings *s, const char *text, size_t len)
+{
+	struct needle nd[NEEDLE_MAX];
+	struct spans sp = { 0 };
+	int n = needles_init(s, NULL, 0, nd);
+	size_t tail = 0;
+	for (int k = 0; k < n; k++) {
+		/* Only the text's end matters: the last 24 bytes per needle character. */
+		size_t w = nd[k].len * 24 + 24, cap = (nd[k].len + 1) * 16;
+		size_t from = len > w ? len - w : 0;
+		struct nstate *a = malloc(cap * sizeof *a), *b = malloc(cap * sizeof *b);
+		if (a != NULL && b != NULL) {
+			struct matcher m = { &nd[k], a, b, 0, 0, cap };
+			m_run(&m, text, len, from, len, 1, &sp);
+		}
+		free(a);
+		free(b);
+	}
+	for (size_t i = 0; i < sp.n; i++)
+		if (sp.v[i].to == len && len - sp.v[i].from > tail)
+			tail = len - sp.v[i].from;
+	free(sp.v);
+	return tail;
 }

@@ -13,11 +13,14 @@
 #include "digest.h"
 #include "gallery.h"
 #include "handler.h"
+#include "health.h"
+#include "hook.h"
 #include "ih_error.h"
 #include "image.h"
 #include "payload.h"
 #include "s3.h"
 #include "signature.h"
+#include "stats.h"
 
 /* Everything one request accumulates on its way to the answer and the log line. */
 struct job_state {
@@ -28,7 +31,18 @@ struct job_state {
 	char error[256];
 	char logged_error[512];   /* error plus what the store said: for the log, not the sender */
 	const char *replay_of;    /* req_meta's: the body is already kept in this file */
+	/*
+	 * The sender's texts as the log line and the answer show them: redacted whole,
+	 * before any cap cuts them (a cut first could leave most of a secret behind).
+	 */
+	char *red_id, *red_status, *red_worker, *red_request_id;
+	/* What payload's cap on its error text may have left of a secret at its end. */
+	const char *error_tail;
+	size_t error_tail_len;
 };
+
+/* payload.c keeps at most this many bytes of a job's error text (it cuts the rest). */
+#define PAYLOAD_ERROR_TEXT_CAP 599
 
 /* Opens the configured store: the bucket of IMAGEHOOK_STORE, else the output folder. */
 static int open_store(const struct settings *s, struct store **out)
@@ -40,7 +54,7 @@ static int open_store(const struct settings *s, struct store **out)
 	return store_open_s3(&c, out);
 }
 
-int handler_init(struct handler *h, const struct settings *s)
+int handler_init(struct handler *h, struct settings *s)
 {
 	memset(h, 0, sizeof *h);
 	h->settings = s;
@@ -57,6 +71,7 @@ int handler_init(struct handler *h, const struct settings *s)
 
 void handler_fini(struct handler *h)
 {
+	hook_job_clear(&h->after);
 	store_close(h->store);
 	logfile_close(&h->log);
 	buf_free(&h->body);
@@ -128,6 +143,19 @@ static int redact_buf(const struct settings *s, struct buf *b)
 	b->len = n;
 	b->cap = n + 1;
 	return IH_OK;
+}
+
+/* A redacted copy of a sender's text (NULL stays NULL); *ok cleared when memory ran out. */
+static char *redacted(const struct settings *s, const char *text, int cut, int *ok)
+{
+	size_t n;
+	if (text == NULL)
+		return NULL;
+	struct auth_redact_opts o = { cut, NULL, 0 };
+	char *red = auth_redact_opts(s, text, strlen(text), &o, &n);
+	if (red == NULL)
+		*ok = 0;
+	return red;
 }
 
 /* Keeps a body we could not understand, redacted of the secret, and notes where. */
@@ -332,9 +360,24 @@ static int store_job(struct handler *h, struct payload *p, struct job_state *js,
 		rc = IH_ERR_NOMEM;
 	if (rc == IH_OK)
 		rc = payload_render_record(p, stored, &meta, &rec);
-	/* The secret can be echoed anywhere (a prompt, an error's URL), not only in webhook. */
-	if (rc == IH_OK)
-		rc = redact_buf(h->settings, &rec);
+	/*
+	 * The secret can be echoed anywhere (a prompt, an error's URL), not only in
+	 * webhook; and what payload's cap left of one at the end of the error text is
+	 * written there too.
+	 */
+	if (rc == IH_OK && rec.data != NULL) {
+		size_t n;
+		struct auth_redact_opts o = { 0, js->error_tail, js->error_tail_len };
+		char *red = auth_redact_opts(h->settings, rec.data, rec.len, &o, &n);
+		if (red == NULL) {
+			rc = IH_ERR_NOMEM;
+		} else {
+			free(rec.data);
+			rec.data = red;
+			rec.len = n;
+			rec.cap = n + 1;
+		}
+	}
 	free(hook_red);
 	/*
 	 * Images, then job.json, then the commit: every file durable, then visible, and
@@ -383,15 +426,33 @@ static enum outcome process(struct handler *h, struct job_state *js, struct payl
 		return OUTCOME_BAD_REQUEST;
 	}
 	struct payload *p = *pp;
-	js->ans.id = js->log.id = payload_id(p);
-	js->log.status = payload_status(p);
-	js->log.worker_id = payload_worker_id(p);
+	int ok = 1;
+	js->red_id = redacted(h->settings, payload_id(p), 0, &ok);
+	js->red_status = redacted(h->settings, payload_status(p), 0, &ok);
+	js->red_worker = redacted(h->settings, payload_worker_id(p), 0, &ok);
+	js->ans.id = js->log.id = js->red_id;
+	js->log.status = js->red_status;
+	js->log.worker_id = js->red_worker;
 	js->log.has_delay = payload_delay_ms(p, &js->log.delay_ms);
 	js->log.has_exec = payload_exec_ms(p, &js->log.exec_ms);
-	if (payload_error_text(p) != NULL)
-		snprintf(js->error, sizeof js->error, "%s", payload_error_text(p));
-	else if (payload_output_missing(p))
+	const char *et = payload_error_text(p);
+	if (et != NULL) {
+		/* Redacted whole before the 255-byte cut; and where payload's own cap cut it, its end too. */
+		size_t etl = strlen(et);
+		int cut = etl >= PAYLOAD_ERROR_TEXT_CAP;
+		char *red = redacted(h->settings, et, cut, &ok);
+		if (cut) {
+			js->error_tail_len = auth_secret_tail(h->settings, et, etl);
+			js->error_tail = et + etl - js->error_tail_len;
+		}
+		snprintf(js->error, sizeof js->error, "%s", red ? red : "");
+		free(red);
+	} else if (payload_output_missing(p))
 		snprintf(js->error, sizeof js->error, "COMPLETED without output: result lost upstream");
+	if (!ok) {
+		set_error(js, NULL, IH_ERR_NOMEM);
+		return OUTCOME_STORAGE_ERROR;
+	}
 	rc = store_job(h, p, js, jobp);
 	if (rc == IH_ERR_BAD_ID) {
 		/* A digest name whose folder records another id: never merged into it. */
@@ -414,6 +475,93 @@ static enum outcome process(struct handler *h, struct job_state *js, struct payl
 	return js->ans.outcome;
 }
 
+/* Remembers a job stored by this delivery for IMAGEHOOK_ON_STORED; 0 when there is one. */
+static int remember_for_hook(struct handler *h, const struct job_state *js, const struct payload *p,
+			     enum outcome oc)
+{
+	hook_job_clear(&h->after);
+	if (answer_status(oc) != 200 || oc == OUTCOME_DUPLICATE || js->ans.dir == NULL || p == NULL)
+		return -1;
+	snprintf(h->after.dir, sizeof h->after.dir, "%s", js->ans.dir);
+	snprintf(h->after.outcome, sizeof h->after.outcome, "%s", answer_outcome_name(oc));
+	h->after.id = strdup(payload_id(p));
+	h->after.id_redacted = strdup(js->red_id ? js->red_id : "");
+	if (h->after.id == NULL || h->after.id_redacted == NULL) {
+		hook_job_clear(&h->after);
+		return -1;
+	}
+	return 0;
+}
+
+void handler_after_answer(struct handler *h)
+{
+	hook_reap(&h->hooks);
+	if (!h->after.pending)
+		return;
+	if (hook_run(h->settings, &h->hooks, &h->after) != IH_OK)
+		fprintf(stderr, "imagehook: IMAGEHOOK_ON_STORED: cannot start %s\n", h->settings->on_stored);
+}
+
+/* May this request see what only the operator should (health details, metrics)? */
+static int operator_may_see(const struct settings *s, const struct req_meta *m)
+{
+	if (s->n_tokens == 0)
+		return s->allow_open && s->n_signing == 0;
+	return auth_check(s, m->query, m->path_info) == AUTH_OK;
+}
+
+/*
+ * The GET/HEAD faces: the health check (no secret; details only with it) and the
+ * metrics (with the secret). Neither reads a body or writes a log line: a monitor
+ * asking every few seconds would drown the deliveries in the log and in the stats.
+ */
+static void handle_face(struct handler *h, const struct req_meta *m, enum health_route route,
+			struct reply *r)
+{
+	const struct settings *s = h->settings;
+	memset(r->error, 0, sizeof r->error);
+	r->allow_post = 0;
+	r->allow = NULL;
+	r->retry_after = 0;
+	r->content_type = NULL;
+	r->outcome = OUTCOME_RECORDED;
+	buf_reset(&r->body);
+	int rc = IH_OK;
+	if (m->method == NULL || (strcmp(m->method, "GET") != 0 && strcmp(m->method, "HEAD") != 0)) {
+		r->status = 405;
+		r->outcome = OUTCOME_METHOD;
+		r->allow = "GET, HEAD";
+		rc = buf_puts(&r->body, "{\"ok\":false,\"outcome\":\"method_not_allowed\"}\n");
+	} else if (route == HEALTH_ROUTE_HEALTH) {
+		struct health_report hr;
+		health_check(s, h->log.fd >= 0, &hr);
+		r->status = hr.ok ? 200 : 503;
+		if (!hr.ok)
+			r->retry_after = ANSWER_RETRY_AFTER;
+		rc = health_body(&hr, operator_may_see(s, m), &r->body);
+	} else if (!operator_may_see(s, m)) {
+		r->status = 401;
+		r->outcome = OUTCOME_UNAUTHORIZED;
+		rc = buf_puts(&r->body, "{\"ok\":false,\"outcome\":\"unauthorized\"}\n");
+	} else {
+		/* OpenMetrics when asked for (Prometheus asks so first), else the text format. */
+		int om = m->accept != NULL && strstr(m->accept, "application/openmetrics-text") != NULL;
+		r->status = 200;
+		r->content_type = om ? STATS_OPENMETRICS_TYPE : STATS_PROMETHEUS_TYPE;
+		rc = stats_metrics_of_log(s, om, &r->body);
+		if (rc != IH_OK) {
+			r->status = 503;
+			r->content_type = NULL;
+			buf_reset(&r->body);
+			rc = buf_printf(&r->body, "{\"ok\":false,\"error\":\"%s\"}\n", ih_strerror(rc));
+		}
+	}
+	if (rc != IH_OK) {
+		buf_reset(&r->body);
+		buf_puts(&r->body, "{\"ok\":false}\n");
+	}
+}
+
 void handler_handle(struct handler *h, const struct req_meta *m, body_reader_fn read,
 		    void *read_ctx, struct reply *r)
 {
@@ -429,6 +577,22 @@ void handler_handle(struct handler *h, const struct req_meta *m, body_reader_fn 
 	js.log.remote = m->remote_addr;
 	js.log.host = h->host[0] ? h->host : NULL;
 	js.replay_of = m->replay_of;
+	r->allow = NULL;
+	r->content_type = NULL;
+	/* A rotated secret is in force for this very request: one stat per secret file. */
+	settings_refresh_secrets(h->settings, stderr);
+	enum health_route route = m->replay_of != NULL ? HEALTH_ROUTE_DELIVERY : health_route(m->path_info);
+	if (route != HEALTH_ROUTE_DELIVERY) {
+		handle_face(h, m, route, r);
+		return;
+	}
+	{
+		/* The id that follows one delivery across sender, server and imagehook. */
+		int ok = 1;
+		js.red_request_id = redacted(h->settings, m->webhook_id ? m->webhook_id : m->x_request_id,
+					     0, &ok);
+		js.log.request_id = js.red_request_id;
+	}
 
 	if (m->method == NULL || strcmp(m->method, "POST") != 0) {
 		oc = OUTCOME_METHOD;
@@ -460,6 +624,28 @@ void handler_handle(struct handler *h, const struct req_meta *m, body_reader_fn 
 			oc = OUTCOME_STORAGE_ERROR;
 			set_error(&js, "opening the output folder", h->store_err);
 			goto answer;
+		}
+	}
+	/*
+	 * The free-space guard, before anything is read or written: a delivery that
+	 * would leave less than IMAGEHOOK_MIN_FREE is asked for again later, so the
+	 * platform retries instead of the disk filling up.
+	 */
+	if (m->replay_of == NULL && h->settings->s3_bucket == NULL) {
+		uint64_t freeb, total;
+		if (health_space(h->settings->output_dir, &freeb, &total) == 0) {
+			uint64_t want = health_min_free(h->settings, total);
+			uint64_t body = m->content_length > 0 ? (uint64_t)m->content_length : 0;
+			if (want > 0 && (freeb < want || freeb - want < body)) {
+				oc = OUTCOME_STORAGE_LOW;
+				if (m->content_length > 0)
+					js.log.bytes = (uint64_t)m->content_length;
+				snprintf(js.error, sizeof js.error, "storage low: %llu bytes free, "
+					 "IMAGEHOOK_MIN_FREE keeps %llu, the body is %llu",
+					 (unsigned long long)freeb, (unsigned long long)want,
+					 (unsigned long long)body);
+				goto answer;
+			}
 		}
 	}
 	int rc = read_body(h, m, read, read_ctx);
@@ -543,10 +729,17 @@ answer:
 		buf_reset(&r->body);
 		buf_puts(&r->body, "{\"ok\":false}\n");
 	}
+	/* What handler_after_answer() runs once the answer is out: only for a job stored now. */
+	if (h->settings->on_stored != NULL && remember_for_hook(h, &js, p, oc) == 0)
+		h->after.pending = 1;
 	/* The lock is held until the log line is written, so duplicates log in order. */
 	store_job_end(job);
 	payload_free(p);
 	buf_free(&js.rejected);
+	free(js.red_id);
+	free(js.red_status);
+	free(js.red_worker);
+	free(js.red_request_id);
 	/* Do not keep a huge buffer in a long-lived process. */
 	if (h->body.cap > (8u << 20))
 		buf_free(&h->body);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "hook.h"
 #include "logline.h"
 #include "settings.h"
 #include "store.h"
@@ -20,6 +21,8 @@ struct req_meta {
 	const char *webhook_id;
 	const char *webhook_timestamp;
 	const char *webhook_signature;
+	const char *x_request_id; /* HTTP_X_REQUEST_ID, set by a server or proxy; may be NULL */
+	const char *accept;       /* HTTP_ACCEPT, may be NULL: the metrics' format */
 	/*
 	 * `imagehook replay`: the kept body's file, run by the operator on this machine.
 	 * The token and signature checks are skipped and a body rejected again is not
@@ -36,11 +39,13 @@ typedef int (*body_reader_fn)(void *ctx, void *p, size_t n, size_t *got);
 
 /* What the handler works with; borrowed for the handler's lifetime. */
 struct handler {
-	const struct settings *settings;
+	struct settings *settings;  /* its secrets are re-read when their files change */
 	struct store *store;      /* NULL when the output root could not be opened */
 	int store_err;            /* why store is NULL */
 	struct logfile log;
 	struct buf body;          /* reused between requests */
+	struct hook_job after;    /* IMAGEHOOK_ON_STORED's job, for handler_after_answer() */
+	struct hook_runner hooks;
 	char host[256];           /* gethostname(): in every log line */
 };
 
@@ -49,6 +54,8 @@ struct reply {
 	int status;
 	int retry_after;          /* seconds, 0 for none */
 	int allow_post;           /* send "Allow: POST" */
+	const char *allow;        /* else this Allow header, when not NULL (static) */
+	const char *content_type; /* NULL: application/json (static) */
 	struct buf body;          /* JSON */
 	enum outcome outcome;     /* what the log line says, for `imagehook replay` */
 	char error[256];          /* the log line's error text, "" when none */
@@ -59,7 +66,7 @@ struct reply {
  * are remembered and reported in every answer, not fatal). Returns IH_OK or
  * IH_ERR_NOMEM; the caller calls handler_fini().
  */
-int handler_init(struct handler *h, const struct settings *s);
+int handler_init(struct handler *h, struct settings *s);
 
 /* Frees what handler_init() and the requests allocated. */
 void handler_fini(struct handler *h);
@@ -70,5 +77,11 @@ void handler_fini(struct handler *h);
  */
 void handler_handle(struct handler *h, const struct req_meta *m, body_reader_fn read,
 		    void *read_ctx, struct reply *r);
+
+/*
+ * Work that must not delay the answer, done after it was sent: runs
+ * IMAGEHOOK_ON_STORED for the job the last handler_handle() stored, if any.
+ */
+void handler_after_answer(struct handler *h);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -44,6 +45,8 @@ int logline_format(const struct logline_fields *f, struct buf *out)
 	if (rc == IH_OK)
 		rc = add_str(out, "id", f->id);
 	if (rc == IH_OK)
+		rc = add_str(out, "request_id", f->request_id);
+	if (rc == IH_OK)
 		rc = add_str(out, "status", f->status);
 	if (rc == IH_OK)
 		rc = buf_printf(out, ",\"outcome\":\"%s\",\"http\":%d,\"images_stored\":%u,"
@@ -80,7 +83,17 @@ int logfile_open(struct logfile *lf, const char *path)
 	lf->path = strdup(path);
 	if (lf->path == NULL)
 		return IH_ERR_NOMEM;
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+	/* Read access too: the last byte tells whether a crash left a line unfinished. */
+	int flags = O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW;
+	int fd = open(path, O_RDWR | flags, 0640);
+	if (fd < 0 && errno == EACCES)
+		fd = open(path, O_WRONLY | flags, 0640);
+	if (fd < 0 && errno == ELOOP) {
+		/* Someone replaced the log by a symlink: writing through it could reach any file. */
+		fprintf(stderr, "imagehook: log %s is a symbolic link; refusing to write through it\n",
+			path);
+		return IH_ERR_LOG;
+	}
 	if (fd < 0)
 		return ih_err_from_errno(errno);
 	if (fstat(fd, &st) != 0) {
@@ -117,15 +130,51 @@ int logfile_write(struct logfile *lf, const char *line, size_t len)
 	int rc = reopen_if_rotated(lf);
 	if (rc != IH_OK)
 		return rc;
-	/* One write(2) on O_APPEND: concurrent processes never interleave within a line. */
+	/*
+	 * One write(2) on O_APPEND, under an exclusive lock that every imagehook process
+	 * takes: where the file ends before the write is then where this line begins,
+	 * so a short write (a full disk, an I/O error) can be cut off again without
+	 * touching another process's line.
+	 */
+	while (flock(lf->fd, LOCK_EX) != 0)
+		if (errno != EINTR)
+			return ih_err_from_errno(errno);
+	struct stat st;
+	int rc2 = IH_OK;
+	if (fstat(lf->fd, &st) != 0) {
+		rc2 = ih_err_from_errno(errno);
+		goto unlock;
+	}
+	/* A line a crash left without its end (a kill between write and ftruncate): end it first. */
+	char last = '\n';
+	if (st.st_size > 0 && pread(lf->fd, &last, 1, st.st_size - 1) == 1 && last != '\n') {
+		ssize_t nl;
+		do {
+			nl = write(lf->fd, "\n", 1);
+		} while (nl < 0 && errno == EINTR);
+		if (nl != 1) {
+			rc2 = nl < 0 ? ih_err_from_errno(errno) : IH_ERR_NOSPACE;
+			goto cut;
+		}
+	}
 	ssize_t n;
 	do {
 		n = write(lf->fd, line, len);
 	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return ih_err_from_errno(errno);
-	if ((size_t)n != len)
-		return IH_ERR_NOSPACE;
+	if (n < 0 || (size_t)n != len) {
+		rc2 = n < 0 ? ih_err_from_errno(errno) : IH_ERR_NOSPACE;
+		goto cut;
+	}
+	goto unlock;
+cut:
+	/* Whole or absent: what was written of this line goes again. */
+	if (ftruncate(lf->fd, st.st_size) != 0)
+		fprintf(stderr, "imagehook: log %s: cannot cut off a partial line: %s\n", lf->path,
+			strerror(errno));
+unlock:
+	flock(lf->fd, LOCK_UN);
+	if (rc2 != IH_OK)
+		return rc2;
 	if (fdatasync(lf->fd) != 0)
 		return ih_err_from_errno(errno);
 	return IH_OK;

@@ -13,6 +13,7 @@
 struct logline_fields {
 	struct timespec when;     /* receive time */
 	const char *id;
+	const char *request_id;   /* webhook-id, else the server's X-Request-Id; may be NULL */
 	const char *status;
 	enum outcome outcome;
 	int http;
@@ -49,13 +50,20 @@ struct logfile {
 	ino_t ino;
 };
 
-/* Opens (creating, mode 0640) path for appending. Returns IH_OK or an ih_err; the caller calls logfile_close. */
+/*
+ * Opens (creating, mode 0640) path for appending, never through a symlink (ELOOP:
+ * IH_ERR_LOG, with a line on stderr saying so). Returns IH_OK or an ih_err; the
+ * caller calls logfile_close.
+ */
 int logfile_open(struct logfile *lf, const char *path);
 
 /*
  * Writes line[0..len) with a single write(2) and fdatasync()s it; first reopens
  * the path when the file was renamed or removed (logrotate) since it was opened.
- * Returns IH_OK or an ih_err (storage errors mapped from errno).
+ * A line is whole or absent: under an exclusive lock on the file, a short or
+ * failed write is cut off again (ftruncate to where it began), and a line that an
+ * earlier crash left unfinished is ended before this one. Returns IH_OK or an
+ * ih_err (storage errors mapped from errno).
  */
 int logfile_write(struct logfile *lf, const char *line, size_t len);
 

@@ -1,4 +1,4 @@
-/* main.c - imagehook's command line: serve (FastCGI or CGI), check, replay, stats, gallery. */
+/* main.c - imagehook's command line: serve (FastCGI or CGI), check, replay, stats, gallery, prune, send. */
 #include "ih_config.h"
 
 #include <stdio.h>
@@ -8,10 +8,13 @@
 
 #include "gallery.h"
 #include "handler.h"
+#include "health.h"
 #include "ih_error.h"
+#include "prune.h"
 #include "replay.h"
 #include "s3.h"
 #include "request.h"
+#include "send.h"
 #include "settings.h"
 #include "stats.h"
 
@@ -32,6 +35,15 @@ static void usage(FILE *out)
 	      "       imagehook gallery [--days N] [--no-thumbnails]  rebuild the HTML pages in\n"
 	      "                              OUTPUT_DIR/gallery/ from the job folders, making\n"
 	      "                              missing thumbnails (for cron with THUMBNAILS=0)\n"
+	      "       imagehook check        the health path's checks, for monit or cron: the\n"
+	      "                              configuration, the folders, the free space\n"
+	      "       imagehook stats ... --openmetrics  the same as OpenMetrics text (for\n"
+	      "                              node_exporter's textfile collector)\n"
+	      "       imagehook prune --older-than DAYS [--keep-failed] [--dry-run]\n"
+	      "                              remove jobs last delivered more than DAYS ago\n"
+	      "       imagehook send URL [FILE] [--secret whsec_...] [--id ID]  post a sample\n"
+	      "                              (or FILE's) callback, signed with --secret, and\n"
+	      "                              print the answer\n"
 	      "       imagehook --version | --help\n"
 	      "\n"
 	      "Configuration (environment, or a file named by IMAGEHOOK_CONFIG with\n"
@@ -61,6 +73,12 @@ static void usage(FILE *out)
 	      "                         parameters text chunk (default 1)\n"
 	      "  IMAGEHOOK_GALLERY      0 to stop refreshing OUTPUT_DIR/gallery/ as jobs are\n"
 	      "                         stored (default 1)\n"
+	      "  IMAGEHOOK_MIN_FREE     free space a delivery must leave on the output's file\n"
+	      "                         system, bytes (k/m/g) or N%; else 503 (default 1%)\n"
+	      "  IMAGEHOOK_ON_STORED    program run after each stored job's answer, with the\n"
+	      "                         job folder, id and outcome (no shell)\n"
+	      "  IMAGEHOOK_ON_STORED_TIMEOUT, IMAGEHOOK_ON_STORED_MAX  its time limit in\n"
+	      "                         seconds and how many run at once per process (60, 2)\n"
 	      "  IMAGEHOOK_STORE        s3://bucket/prefix: store jobs in an S3-compatible\n"
 	      "                         bucket instead of OUTPUT_DIR (docs/storage.md), with\n"
 	      "  IMAGEHOOK_S3_ENDPOINT, IMAGEHOOK_S3_REGION, IMAGEHOOK_S3_ADDRESSING (path or\n"
@@ -71,39 +89,10 @@ static void usage(FILE *out)
 	      "                         ~17 ms of CPU per 1024x1024 PNG (default 0: run\n"
 	      "                         `imagehook gallery` from cron to make them)\n"
 	      "\n"
-	      "The sender authenticates with ?token=SECRET or a final path segment /SECRET.\n",
+	      "The sender authenticates with ?token=SECRET or a final path segment /SECRET.\n"
+	      "GET/HEAD .../health answers 200 {\"ok\":true} or 503 with a reason (details with\n"
+	      "the secret); GET .../metrics?token=SECRET answers OpenMetrics text.\n",
 	      out);
-}
-
-/* 0 when path (or, if it does not exist yet, the folder that would hold it) is writable. */
-static int writable(const char *path, int is_dir, char *why, size_t whysz)
-{
-	if (access(path, F_OK) == 0) {
-		if (access(path, is_dir ? W_OK | X_OK : W_OK) == 0)
-			return 0;
-		snprintf(why, whysz, "%s is not writable by uid %ld", path, (long)geteuid());
-		return -1;
-	}
-	/* Missing: imagehook creates it, so the nearest existing parent must be writable. */
-	char parent[4096];
-	snprintf(parent, sizeof parent, "%s", path);
-	for (;;) {
-		char *slash = strrchr(parent, '/');
-		if (slash == NULL) {
-			snprintf(parent, sizeof parent, ".");
-			break;
-		}
-		*slash = '\0';
-		if (parent[0] == '\0')
-			snprintf(parent, sizeof parent, "/");
-		if (access(parent, F_OK) == 0)
-			break;
-	}
-	if (access(parent, W_OK | X_OK) == 0)
-		return 0;
-	snprintf(why, whysz, "%s does not exist and %s is not writable by uid %ld", path, parent,
-		 (long)geteuid());
-	return -1;
 }
 
 /*
@@ -135,11 +124,11 @@ static int check_config(struct settings *s)
 		}
 		s3_reply_free(&r);
 		s3_free(s3);
-	} else if (s->s3_bucket == NULL && writable(s->output_dir, 1, why, sizeof why) != 0) {
+	} else if (s->s3_bucket == NULL && health_writable(s->output_dir, 1, why, sizeof why) != 0) {
 		fprintf(stderr, "imagehook: output folder: %s\n", why);
 		bad = 1;
 	}
-	if (writable(s->log_path, 0, why, sizeof why) != 0) {
+	if (health_writable(s->log_path, 0, why, sizeof why) != 0) {
 		fprintf(stderr, "imagehook: log file: %s\n", why);
 		bad = 1;
 	}
@@ -217,6 +206,12 @@ int main(int argc, char **argv)
 		code = 2;
 	} else if (argc > 1 && strcmp(argv[1], "gallery") == 0) {
 		code = gallery_main(&s, argc - 1, argv + 1, stdout, stderr);
+	} else if (argc > 1 && strcmp(argv[1], "check") == 0) {
+		code = health_main(&s, stdout, stderr);
+	} else if (argc > 1 && strcmp(argv[1], "prune") == 0) {
+		code = prune_main(&s, argc - 1, argv + 1, stdout, stderr);
+	} else if (argc > 1 && strcmp(argv[1], "send") == 0) {
+		code = send_main(argc - 1, argv + 1, stdout, stderr);
 	} else if (argc > 1) {
 		fprintf(stderr, "imagehook: unknown argument %s\n", argv[1]);
 		usage(stderr);

@@ -76,11 +76,14 @@ static const char *path_info(char *buf, size_t bufsz)
 static void send_reply(const struct reply *r)
 {
 	/* libfcgi's printf does not know %zu: format lengths ourselves. */
-	FCGI_printf("Status: %d %s\r\nContent-Type: application/json\r\n"
+	FCGI_printf("Status: %d %s\r\nContent-Type: %s\r\n"
 		    "Content-Length: %lu\r\nCache-Control: no-store\r\n",
-		    r->status, answer_reason(r->status), (unsigned long)r->body.len);
+		    r->status, answer_reason(r->status),
+		    r->content_type ? r->content_type : "application/json", (unsigned long)r->body.len);
 	if (r->allow_post)
 		FCGI_printf("Allow: POST\r\n");
+	else if (r->allow != NULL)
+		FCGI_printf("Allow: %s\r\n", r->allow);
 	if (r->retry_after > 0)
 		FCGI_printf("Retry-After: %d\r\n", r->retry_after);
 	FCGI_printf("\r\n");
@@ -116,9 +119,14 @@ int request_serve(struct handler *h)
 			.webhook_id = getenv("HTTP_WEBHOOK_ID"),
 			.webhook_timestamp = getenv("HTTP_WEBHOOK_TIMESTAMP"),
 			.webhook_signature = getenv("HTTP_WEBHOOK_SIGNATURE"),
+			.x_request_id = getenv("HTTP_X_REQUEST_ID"),
+			.accept = getenv("HTTP_ACCEPT"),
 		};
 		handler_handle(h, &m, read_stdin, NULL, &r);
 		send_reply(&r);
+		/* End the request first, so the server has the whole answer before any after-work. */
+		FCGI_Finish();
+		handler_after_answer(h);
 		if (r.body.cap > 65536)
 			buf_free(&r.body);
 		in_request = 0;

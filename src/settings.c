@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -31,6 +32,8 @@ static const char *const known[] = {
 	"IMAGEHOOK_MAX_INFLATED_TEXT", "IMAGEHOOK_GALLERY", "IMAGEHOOK_THUMBNAILS",
 	"IMAGEHOOK_STORE", "IMAGEHOOK_S3_ENDPOINT", "IMAGEHOOK_S3_REGION",
 	"IMAGEHOOK_S3_ADDRESSING", "IMAGEHOOK_S3_CREDENTIALS", "IMAGEHOOK_S3_TIMEOUT",
+	"IMAGEHOOK_MIN_FREE", "IMAGEHOOK_ON_STORED", "IMAGEHOOK_ON_STORED_TIMEOUT",
+	"IMAGEHOOK_ON_STORED_MAX",
 };
 /* Indices of the settings added for signed deliveries and content limits. */
 enum {
@@ -40,6 +43,8 @@ enum {
 /* The object store's settings (s3.h). */
 enum { K_STORE = K_THUMBNAILS + 1, K_S3_ENDPOINT, K_S3_REGION, K_S3_ADDRESSING, K_S3_CREDENTIALS,
        K_S3_TIMEOUT };
+/* The operator's: free-space guard, after-store hook. */
+enum { K_MIN_FREE = K_S3_TIMEOUT + 1, K_ON_STORED, K_ON_STORED_TIMEOUT, K_ON_STORED_MAX };
 #define N_KNOWN (sizeof known / sizeof known[0])
 
 /* Values from the config file, indexed like known[]. */
@@ -318,6 +323,62 @@ static int add_signing(struct settings *s, const char *list, const char *sep)
 	return IH_OK;
 }
 
+/* What identifies a file's content cheaply: it changed when any of these did. */
+static void file_id_of(const struct stat *st, struct settings_file_id *id)
+{
+	id->known = 1;
+	id->dev = (unsigned long long)st->st_dev;
+	id->ino = (unsigned long long)st->st_ino;
+	id->size = (unsigned long long)st->st_size;
+	id->mtime_ns = (long long)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
+	id->ctime_ns = (long long)st->st_ctim.tv_sec * 1000000000LL + st->st_ctim.tv_nsec;
+}
+
+static int same_file_id(const struct settings_file_id *a, const struct settings_file_id *b)
+{
+	return a->known && b->known && a->dev == b->dev && a->ino == b->ino &&
+	       a->size == b->size && a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
+}
+
+/* Reads a secret file, noting what it was (stat before reading: a change while reading is seen next time). */
+static int slurp_secret_file(const char *path, char **text, struct settings_file_id *id)
+{
+	struct stat st;
+	if (stat(path, &st) == 0)
+		file_id_of(&st, id);
+	else
+		id->known = 0;
+	return slurp(path, text);
+}
+
+/* IMAGEHOOK_MIN_FREE: a size (k/m/g) or a percentage "N%"; default 1% of the file system. */
+static int min_free(struct settings *s, const char *v)
+{
+	s->min_free = 1;
+	s->min_free_percent = 1;
+	if (v == NULL || *v == '\0')
+		return IH_OK;
+	size_t n = strlen(v);
+	if (v[n - 1] == '%') {
+		char digits[8];
+		uint64_t pct;
+		if (n - 1 >= sizeof digits)
+			return problem(s, "IMAGEHOOK_MIN_FREE is not a size or a percentage from 0%% to 99%%");
+		memcpy(digits, v, n - 1);
+		digits[n - 1] = '\0';
+		if (parse_u64(digits, 0, 99, &pct) != 0)
+			return problem(s, "IMAGEHOOK_MIN_FREE is not a size or a percentage from 0%% to 99%%");
+		s->min_free = pct;
+		return IH_OK;
+	}
+	uint64_t bytes;
+	if (parse_u64(v, 0, 1ULL << 50, &bytes) != 0)
+		return problem(s, "IMAGEHOOK_MIN_FREE is not a size or a percentage from 0%% to 99%%");
+	s->min_free = bytes;
+	s->min_free_percent = 0;
+	return IH_OK;
+}
+
 static int dup_or_default(char **dst, const char *v, const char *dflt)
 {
 	*dst = strdup(v != NULL && *v != '\0' ? v : dflt);
@@ -410,7 +471,10 @@ static int load(struct settings *s, struct file_values *fv)
 	const char *tf = value(fv, 3);
 	if (tf != NULL && *tf != '\0') {
 		char *text;
-		rc = slurp(tf, &text);
+		s->n_tokens_fixed = s->n_tokens;
+		if ((s->token_file = strdup(tf)) == NULL)
+			return IH_ERR_NOMEM;
+		rc = slurp_secret_file(tf, &text, &s->token_file_id);
 		if (rc == IH_ERR_NOMEM)
 			return rc;
 		if (rc != IH_OK) {
@@ -471,7 +535,10 @@ static int load(struct settings *s, struct file_values *fv)
 	const char *sf = value(fv, K_SIGNING_FILE);
 	if (sf != NULL && *sf != '\0') {
 		char *text;
-		rc = slurp(sf, &text);
+		s->n_signing_fixed = s->n_signing;
+		if ((s->signing_file = strdup(sf)) == NULL)
+			return IH_ERR_NOMEM;
+		rc = slurp_secret_file(sf, &text, &s->signing_file_id);
 		if (rc == IH_ERR_NOMEM)
 			return rc;
 		if (rc != IH_OK) {
@@ -484,6 +551,22 @@ static int load(struct settings *s, struct file_values *fv)
 		if (rc != IH_OK)
 			return rc;
 	}
+	if ((rc = min_free(s, value(fv, K_MIN_FREE))) != IH_OK)
+		return rc;
+	const char *hook = value(fv, K_ON_STORED);
+	if (hook != NULL && *hook != '\0') {
+		/* Run without a shell: it must be a program's absolute path, no arguments. */
+		if (hook[0] != '/' && (rc = problem(s, "IMAGEHOOK_ON_STORED must be an absolute path")) != IH_OK)
+			return rc;
+		if ((s->on_stored = strdup(hook)) == NULL)
+			return IH_ERR_NOMEM;
+	}
+	if ((rc = number(s, fv, K_ON_STORED_TIMEOUT, 1, 86400, 60, &v)) != IH_OK)
+		return rc;
+	s->on_stored_timeout = (int)v;
+	if ((rc = number(s, fv, K_ON_STORED_MAX, 1, 64, 2, &v)) != IH_OK)
+		return rc;
+	s->on_stored_max = (int)v;
 	if ((rc = load_s3(s, fv)) != IH_OK)
 		return rc;
 	/* A signing secret authenticates on its own; without any secret, only an explicit opt-in stores. */
@@ -517,6 +600,9 @@ void settings_free(struct settings *s)
 	}
 	free(s->config_file);
 	free(s->problems);
+	free(s->token_file);
+	free(s->signing_file);
+	free(s->on_stored);
 	free(s->s3_bucket);
 	free(s->s3_prefix);
 	free(s->s3_endpoint);
@@ -568,6 +654,14 @@ void settings_print(const struct settings *s, FILE *out)
 	fprintf(out, "IMAGEHOOK_ADD_INFOTEXT=%d\n", s->add_infotext);
 	fprintf(out, "IMAGEHOOK_GALLERY=%d\n", s->gallery);
 	fprintf(out, "IMAGEHOOK_THUMBNAILS=%d\n", s->thumbnails);
+	if (s->min_free_percent)
+		fprintf(out, "IMAGEHOOK_MIN_FREE=%llu%%\n", (unsigned long long)s->min_free);
+	else
+		fprintf(out, "IMAGEHOOK_MIN_FREE=%llu\n", (unsigned long long)s->min_free);
+	fprintf(out, "IMAGEHOOK_ON_STORED=%s\n", s->on_stored ? s->on_stored : "(none)");
+	if (s->on_stored != NULL)
+		fprintf(out, "IMAGEHOOK_ON_STORED_TIMEOUT=%d\nIMAGEHOOK_ON_STORED_MAX=%d\n",
+			s->on_stored_timeout, s->on_stored_max);
 	if (s->s3_bucket != NULL) {
 		fprintf(out, "IMAGEHOOK_STORE=s3://%s/%s\n", s->s3_bucket, s->s3_prefix);
 		fprintf(out, "IMAGEHOOK_S3_ENDPOINT=%s\n", s->s3_endpoint);
@@ -578,4 +672,73 @@ void settings_print(const struct settings *s, FILE *out)
 			fprintf(out, "S3 access key: %s, secret key: ******** (%lu characters)\n",
 				s->s3_access_key, (unsigned long)strlen(s->s3_secret_key));
 	}
+}
+
+/* Frees secrets[from..*n) and sets *n = from. */
+static void drop_secrets(char **secrets, int *n, int from)
+{
+	for (int i = from; i < *n; i++) {
+		memset(secrets[i], 0, strlen(secrets[i]));
+		free(secrets[i]);
+		secrets[i] = NULL;
+	}
+	*n = from;
+}
+
+/* Re-reads one secret file into a scratch copy, and takes it only when it has no problem. */
+static int refresh_one(struct settings *s, int signing, FILE *err)
+{
+	const char *path = signing ? s->signing_file : s->token_file;
+	struct settings_file_id *id = signing ? &s->signing_file_id : &s->token_file_id;
+	struct settings_file_id now = { 0 };
+	struct stat st;
+	if (path == NULL)
+		return IH_OK;
+	if (stat(path, &st) == 0)
+		file_id_of(&st, &now);
+	if (same_file_id(id, &now) || (!id->known && !now.known))
+		return IH_OK;
+	struct settings fresh;
+	char *text = NULL;
+	memset(&fresh, 0, sizeof fresh);
+	int rc = slurp_secret_file(path, &text, &now);
+	if (rc == IH_ERR_NOMEM)
+		return rc;
+	if (rc == IH_OK) {
+		rc = signing ? add_signing(&fresh, text, ", \t\r\n") : add_tokens(&fresh, text, "\r\n");
+		memset(text, 0, strlen(text));
+		free(text);
+	}
+	int n = signing ? fresh.n_signing : fresh.n_tokens;
+	int fixed = signing ? s->n_signing_fixed : s->n_tokens_fixed;
+	if (rc == IH_OK && (fresh.problems != NULL || n == 0 || fixed + n > SETTINGS_MAX_TOKENS))
+		rc = IH_ERR_CONFIG;
+	if (rc != IH_OK) {
+		/* Keep what is in force; say so once per change of the file. */
+		if (err != NULL)
+			fprintf(err, "imagehook: %s %s changed but is not usable (%s); the secrets read "
+				"before stay in force\n", signing ? "IMAGEHOOK_SIGNING_SECRET_FILE" :
+				"IMAGEHOOK_TOKEN_FILE", path, fresh.problems ? fresh.problems :
+				n == 0 ? "no secret in it" : ih_strerror(rc));
+		*id = now;
+		drop_secrets(fresh.tokens, &fresh.n_tokens, 0);
+		drop_secrets(fresh.signing, &fresh.n_signing, 0);
+		free(fresh.problems);
+		return rc == IH_ERR_NOMEM ? rc : IH_ERR_CONFIG;
+	}
+	char **dst = signing ? s->signing : s->tokens;
+	int *dn = signing ? &s->n_signing : &s->n_tokens;
+	char **src = signing ? fresh.signing : fresh.tokens;
+	drop_secrets(dst, dn, fixed);
+	for (int i = 0; i < n; i++)
+		dst[(*dn)++] = src[i];
+	*id = now;
+	return IH_OK;
+}
+
+int settings_refresh_secrets(struct settings *s, FILE *err)
+{
+	int rc = refresh_one(s, 0, err);
+	int rc2 = refresh_one(s, 1, err);
+	return rc != IH_OK ? rc : rc2;
 }

@@ -28,6 +28,21 @@ struct settings {
 	int add_infotext;      /* IMAGEHOOK_ADD_INFOTEXT: add A1111's parameters chunk where missing */
 	int gallery;           /* IMAGEHOOK_GALLERY: refresh gallery pages as jobs are stored */
 	int thumbnails;        /* IMAGEHOOK_THUMBNAILS: make thumbnails while answering */
+	/* IMAGEHOOK_MIN_FREE: space a delivery must leave on the output's file system */
+	uint64_t min_free;     /* bytes, or percent of the file system when min_free_percent */
+	int min_free_percent;
+	/* IMAGEHOOK_ON_STORED: a program run after the answer of each stored job, or NULL */
+	char *on_stored;
+	int on_stored_timeout; /* IMAGEHOOK_ON_STORED_TIMEOUT, seconds */
+	int on_stored_max;     /* IMAGEHOOK_ON_STORED_MAX: at most this many at once per process */
+	/* The secret files, re-read when they change (settings_refresh_secrets()). */
+	char *token_file, *signing_file;
+	int n_tokens_fixed, n_signing_fixed;  /* tokens[0..n) and signing[0..n) not from a file */
+	struct settings_file_id {
+		int known;
+		unsigned long long dev, ino, size;
+		long long mtime_ns, ctime_ns;
+	} token_file_id, signing_file_id;
 	/* IMAGEHOOK_STORE=s3://bucket/prefix; s3_bucket is NULL for the local folder. */
 	char *s3_bucket, *s3_prefix;
 	char *s3_endpoint;     /* IMAGEHOOK_S3_ENDPOINT (default AWS's for the region) */
@@ -50,6 +65,15 @@ int settings_load(struct settings *s);
 /* Frees everything *s owns; settings_free on a zeroed struct is a no-op. */
 void settings_free(struct settings *s);
 
+/*
+ * Re-reads IMAGEHOOK_TOKEN_FILE and IMAGEHOOK_SIGNING_SECRET_FILE when either
+ * changed since it was read (one stat(2) each), so that a rotated secret is in
+ * force for the next request without a restart. A file that cannot be read, or
+ * whose new content has a problem, keeps the secrets in force and returns
+ * IH_ERR_CONFIG after saying why on err. Returns IH_OK (changed or not) or an
+ * ih_err; never changes s->problems.
+ */
+int settings_refresh_secrets(struct settings *s, FILE *err);
 struct s3_config;
 
 /* Fills *c from the IMAGEHOOK_STORE and IMAGEHOOK_S3_* settings (borrowing s's strings). */

@@ -8,7 +8,9 @@
 #include <string.h>
 #include <sys/types.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "health.h"
 #include "ih_error.h"
 #include "payload.h"
 #include "stats.h"
@@ -197,6 +199,11 @@ int stats_add_line(struct stats *st, const char *line, size_t len)
 		st->lines--;   /* a blank line is not a line of the log */
 		return IH_OK;
 	}
+	/* imagehook's other lines name their event right after the time. */
+	if (len > 40 && memmem(line, len < 48 ? len : 48, "\",\"event\":\"", 11) != NULL) {
+		st->events++;
+		return IH_OK;
+	}
 	int rc = payload_log_line_parse(line, len, &e);
 	if (rc == IH_ERR_NOMEM)
 		return rc;
@@ -240,6 +247,7 @@ int stats_add_line(struct stats *st, const char *line, size_t len)
 		st->ms_count++;
 		if (e.ms > st->ms_max)
 			st->ms_max = e.ms;
+		st->ms_sum += e.ms;
 		if (e.ms < STATS_MS_EXACT)
 			st->ms_hist[e.ms]++;
 		else if ((rc = add_long(st, e.ms)) != IH_OK)
@@ -420,12 +428,97 @@ int stats_format_json(const struct stats *st, struct buf *out)
 	return o.rc;
 }
 
+/* A label value: backslash, quote and newline escaped (OpenMetrics ABNF). */
+static void om_label(struct out *o, const char *v)
+{
+	for (; *v != '\0' && o->rc == IH_OK; v++) {
+		if (*v == '\\' || *v == '"')
+			outf(o, "\\%c", *v);
+		else if (*v == '\n')
+			outf(o, "\\n");
+		else
+			outf(o, "%c", *v);
+	}
+}
+
+/*
+ * A counter family's metadata: OpenMetrics names the family without "_total" and
+ * its samples with it; the Prometheus text format (what promtool and the textfile
+ * collector read) names both with it.
+ */
+static void om_family(struct out *o, int om, const char *name, const char *help)
+{
+	const char *sfx = om ? "" : "_total";
+	outf(o, "# TYPE imagehook_%s%s counter\n# HELP imagehook_%s%s %s\n", name, sfx, name, sfx, help);
+}
+
+static void om_counter(struct out *o, int om, const char *name, const char *help, uint64_t v)
+{
+	om_family(o, om, name, help);
+	outf(o, "imagehook_%s_total %" PRIu64 "\n", name, v);
+}
+
+int stats_format_metrics(const struct stats *st, uint64_t free_bytes, uint64_t min_free_bytes,
+			 int om, struct buf *out)
+{
+	struct out o = { out, IH_OK };
+	om_family(&o, om, "deliveries", "Deliveries answered, by outcome.");
+	for (int i = 0; i < OUTCOME__COUNT; i++) {
+		outf(&o, "imagehook_deliveries_total{outcome=\"");
+		om_label(&o, answer_outcome_name((enum outcome)i));
+		outf(&o, "\"} %" PRIu64 "\n", st->outcome[i]);
+	}
+	if (st->outcome_other > 0)
+		outf(&o, "imagehook_deliveries_total{outcome=\"other\"} %" PRIu64 "\n", st->outcome_other);
+	om_family(&o, om, "answers", "Deliveries answered, by HTTP status.");
+	for (int i = 0; i < 600; i++)
+		if (st->http[i] > 0 || i == 200 || i == 503) {
+			if (i == 0)
+				outf(&o, "imagehook_answers_total{code=\"none\"} %" PRIu64 "\n", st->http[i]);
+			else
+				outf(&o, "imagehook_answers_total{code=\"%d\"} %" PRIu64 "\n", i, st->http[i]);
+		}
+	om_counter(&o, om, "images_stored", "Images stored.", st->images_stored);
+	om_counter(&o, om, "images_rejected", "Images rejected (kept raw).", st->images_rejected);
+	om_counter(&o, om, "images_remote", "Image URLs recorded, not fetched.", st->images_remote);
+	om_counter(&o, om, "received_bytes", "Body bytes received.", st->bytes);
+	om_counter(&o, om, "duplicates", "Deliveries of a job and status stored before.", st->duplicates);
+	om_counter(&o, om, "rejects", "Deliveries answered 4xx.", st->rejects);
+	om_counter(&o, om, "server_errors", "Deliveries answered 5xx.", st->server_errors);
+	om_counter(&o, om, "log_unreadable_lines", "Log lines that are not imagehook's.", st->unreadable);
+	/* Buckets in seconds, cumulative, from the exact per-millisecond counts. */
+	static const unsigned bounds_ms[] = { 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000 };
+	outf(&o, "# TYPE imagehook_answer_seconds histogram\n"
+		 "# HELP imagehook_answer_seconds Time from receipt to answer.\n");
+	uint64_t cum = 0, ms = 0;
+	for (size_t b = 0; b < sizeof bounds_ms / sizeof bounds_ms[0]; b++) {
+		for (; ms <= bounds_ms[b] && ms < STATS_MS_EXACT; ms++)
+			cum += st->ms_hist[ms];
+		outf(&o, "imagehook_answer_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
+		     bounds_ms[b] / 1000.0, cum);
+	}
+	outf(&o, "imagehook_answer_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n"
+		 "imagehook_answer_seconds_count %" PRIu64 "\nimagehook_answer_seconds_sum %.3f\n",
+	     st->ms_count, st->ms_count, st->ms_sum / 1000.0);
+	if (free_bytes != UINT64_MAX)
+		outf(&o, "# TYPE imagehook_free_bytes gauge\n"
+			 "# HELP imagehook_free_bytes Free bytes on the output folder's file system.\n"
+			 "imagehook_free_bytes %" PRIu64 "\n"
+			 "# TYPE imagehook_min_free_bytes gauge\n"
+			 "# HELP imagehook_min_free_bytes Free bytes IMAGEHOOK_MIN_FREE keeps.\n"
+			 "imagehook_min_free_bytes %" PRIu64 "\n", free_bytes, min_free_bytes);
+	if (om)
+		outf(&o, "# EOF\n");
+	return o.rc;
+}
+
 /* ---- the command ------------------------------------------------------------------ */
 
 static int usage(FILE *err, const char *msg, const char *arg)
 {
 	fprintf(err, "imagehook stats: %s%s%s\n"
-		     "usage: imagehook stats [--since DURATION | --from TIME [--to TIME]] [--json]\n"
+		     "usage: imagehook stats [--since DURATION | --from TIME [--to TIME]]\n"
+		     "                       [--json | --openmetrics | --prometheus]\n"
 		     "                       [--log PATH]...\n"
 		     "  DURATION: a number and s, m, h, d or w (24h, 7d); TIME: ISO 8601 UTC,\n"
 		     "  2026-11-27 or 2026-11-27T14:00[:00][Z]; --to DATE includes that day.\n",
@@ -470,7 +563,7 @@ int stats_main(const struct settings *s, int argc, char **argv, FILE *out, FILE 
 	const char *since = NULL, *from = NULL, *to = NULL;
 	const char *logs[MAX_LOGS];
 	size_t nlogs = 0;
-	int json = 0;
+	int json = 0, om = 0, prom = 0;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -480,6 +573,10 @@ int stats_main(const struct settings *s, int argc, char **argv, FILE *out, FILE 
 			return usage(err, "missing value after", a);
 		if (strcmp(a, "--json") == 0)
 			json = 1;
+		else if (strcmp(a, "--openmetrics") == 0)
+			om = 1;
+		else if (strcmp(a, "--prometheus") == 0)
+			prom = 1;
 		else if (strcmp(a, "--since") == 0)
 			since = argv[++i];
 		else if (strcmp(a, "--from") == 0)
@@ -493,6 +590,8 @@ int stats_main(const struct settings *s, int argc, char **argv, FILE *out, FILE 
 		else
 			return usage(err, "unknown argument", a);
 	}
+	if (json + om + prom > 1)
+		return usage(err, "--json, --openmetrics and --prometheus exclude each other", NULL);
 	if (since != NULL && (from != NULL || to != NULL))
 		return usage(err, "--since and --from/--to exclude each other", NULL);
 
@@ -525,7 +624,7 @@ int stats_main(const struct settings *s, int argc, char **argv, FILE *out, FILE 
 	int rc = stats_init(&st, lo, hi);
 	for (size_t i = 0; rc == IH_OK && i < nlogs; i++)
 		rc = read_log(&st, logs[i], err);
-	if (rc == IH_OK && !json) {
+	if (rc == IH_OK && !json && !om && !prom) {
 		rc = buf_puts(&text, "imagehook stats for ");
 		for (size_t i = 0; rc == IH_OK && i < nlogs; i++)
 			rc = buf_printf(&text, "%s%s", i ? ", " : "", logs[i]);
@@ -536,8 +635,14 @@ int stats_main(const struct settings *s, int argc, char **argv, FILE *out, FILE 
 		else if (rc == IH_OK)
 			rc = buf_puts(&text, ", all lines\n");
 	}
-	if (rc == IH_OK)
+	if (rc == IH_OK && (om || prom)) {
+		uint64_t freeb = UINT64_MAX, total = 0;
+		if (health_space(s->output_dir, &freeb, &total) != 0)
+			freeb = UINT64_MAX;
+		rc = stats_format_metrics(&st, freeb, health_min_free(s, total), om, &text);
+	} else if (rc == IH_OK) {
 		rc = json ? stats_format_json(&st, &text) : stats_format_text(&st, &text);
+	}
 	if (rc == IH_OK && fwrite(text.data, 1, text.len, out) != text.len)
 		rc = IH_ERR_IO;
 	if (rc == IH_ERR_NOMEM)
@@ -545,4 +650,22 @@ int stats_main(const struct settings *s, int argc, char **argv, FILE *out, FILE 
 	buf_free(&text);
 	stats_free(&st);
 	return rc == IH_OK ? 0 : 1;
+}
+
+int stats_metrics_of_log(const struct settings *s, int om, struct buf *out)
+{
+	struct stats st;
+	int rc = stats_init(&st, INT64_MIN, INT64_MAX);
+	if (rc == IH_OK) {
+		/* A missing log is an empty one (nothing delivered yet, or just rotated). */
+		if (access(s->log_path, F_OK) == 0)
+			rc = read_log(&st, s->log_path, stderr);
+	}
+	uint64_t freeb = UINT64_MAX, total = 0;
+	if (health_space(s->output_dir, &freeb, &total) != 0)
+		freeb = UINT64_MAX;
+	if (rc == IH_OK)
+		rc = stats_format_metrics(&st, freeb, health_min_free(s, total), om, out);
+	stats_free(&st);
+	return rc;
 }

@@ -24,6 +24,7 @@ struct stats_status {
 struct stats {
 	int64_t from_ms, to_ms;   /* INT64_MIN / INT64_MAX for an open end */
 	uint64_t lines;           /* lines read, in the period or not */
+	uint64_t events;          /* lines of other events (on_stored, pruned): not deliveries */
 	uint64_t unreadable;      /* not a JSON object with a readable time */
 	uint64_t deliveries;      /* lines in the period: one per request */
 	char first[40], last[40]; /* times of the earliest and latest delivery */
@@ -40,6 +41,7 @@ struct stats {
 	uint64_t server_errors;   /* 5xx answers */
 	uint64_t ms_count;        /* lines with an answer time */
 	uint64_t ms_max;
+	uint64_t ms_sum;
 	uint64_t *ms_hist;        /* STATS_MS_EXACT counters */
 	uint64_t *ms_long;        /* times >= STATS_MS_EXACT, unsorted */
 	size_t n_long, cap_long;
@@ -66,6 +68,28 @@ int stats_format_text(const struct stats *st, struct buf *out);
 /* Appends the summary as one JSON object and a newline. Returns IH_OK or IH_ERR_NOMEM. */
 int stats_format_json(const struct stats *st, struct buf *out);
 
+/* The Content-Types of OpenMetrics text and of the Prometheus text format. */
+#define STATS_OPENMETRICS_TYPE "application/openmetrics-text; version=1.0.0; charset=utf-8"
+#define STATS_PROMETHEUS_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+/*
+ * Appends the summary as metrics: deliveries by outcome and by HTTP status, images
+ * and bytes, duplicates, rejects, server errors, an answer-time histogram, and,
+ * when free_bytes is not UINT64_MAX, the free and wanted bytes of the output's
+ * file system. With om set as OpenMetrics 1.0 text (counter families named
+ * without "_total", ending "# EOF"), else in the Prometheus text format that
+ * promtool and node_exporter's textfile collector read. Returns IH_OK or IH_ERR_NOMEM.
+ */
+int stats_format_metrics(const struct stats *st, uint64_t free_bytes, uint64_t min_free_bytes,
+			 int om, struct buf *out);
+
+/*
+ * The metrics path's answer: the whole current log (s->log_path, since its last
+ * rotation) and the free space, as metrics (om: as for stats_format_metrics())
+ * appended to out. Returns IH_OK, IH_ERR_IO (the log cannot be read) or IH_ERR_NOMEM.
+ */
+int stats_metrics_of_log(const struct settings *s, int om, struct buf *out);
+
 /*
  * Parses an ISO 8601 UTC time, "YYYY-MM-DD", "YYYY-MM-DDTHH:MM", "...:SS", "...:SS.fff",
  * with an optional "Z" (a space may replace the T), into ms since the epoch. Sets
@@ -77,7 +101,7 @@ int stats_parse_time(const char *text, int64_t *ms, int *date_only);
 int stats_parse_duration(const char *text, int64_t *ms);
 
 /*
- * `imagehook stats [--since DURATION | --from TIME [--to TIME]] [--json] [--log PATH]...`:
+ * `imagehook stats [--since DURATION | --from TIME [--to TIME]] [--json | --openmetrics] [--log PATH]...`:
  * reads the logs (s->log_path by default; "-" is standard input, for rotated logs
  * that were compressed: zcat imagehook.log.2.gz | imagehook stats --log -) and
  * prints the summary to out. argv[0] is "stats". Returns the exit status: 0, 1 when

@@ -42,6 +42,7 @@ static const struct {
 	{ OUTCOME_STORAGE_ERROR, "storage_error", 503 },
 	/* The operator's to fix: 503 makes the platform retry meanwhile. */
 	{ OUTCOME_MISCONFIGURED, "misconfigured", 503 },
+	{ OUTCOME_STORAGE_LOW, "storage_low", 503 },
 };
 #define N_TABLE (sizeof table / sizeof table[0])
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "auth.h"
 #include "ih_error.h"
@@ -276,6 +277,103 @@ static void test_redact_never_leaks(void **state)
 	}
 }
 
+
+static char sig_slash[] = "whsec_ab/cd+ef=gh0123456789XYZ";
+
+/* A secret is found in every escaping it can be written in, nested (issue 10, item 3). */
+static void test_redact_escapings(void **state)
+{
+	(void)state;
+	struct settings s = with_tokens(tok_a, NULL, 0);
+	s.signing[s.n_signing++] = sig_slash;
+	/* json-c writes '/' as "\/": the secret in an error object of job.json. */
+	expect_redacted(&s, "{\"e\":\"key ab\\/cd+ef=gh0123456789XYZ!\"}", "{\"e\":\"key REDACTED!\"}");
+	expect_redacted(&s, "whsec_ab/cd+ef=gh0123456789XYZ", "whsec_REDACTED");
+	/* A JSON text inside a JSON string: "\\\/". */
+	expect_redacted(&s, "\"ab\\\\\\/cd+ef=gh0123456789XYZ\"", "\"REDACTED\"");
+	/* Any character as \uXXXX, hex in either case. */
+	expect_redacted(&s, "x\\u0061\\u0062\\u002Fcd\\u002bef=gh0123456789XY\\u005a.",
+			"xREDACTED.");
+	/* Percent-encoding, both cases, and twice (a URL inside a URL). */
+	expect_redacted(&s, "u=ab%2Fcd%2bef%3Dgh0123456789XYZ&", "u=REDACTED&");
+	expect_redacted(&s, "u=ab%252Fcd%252Bef%253dgh0123456789XYZ&", "u=REDACTED&");
+	expect_redacted(&s, "%73%33cr%33t%2Dtoken%2dAAAA-0123456789", "REDACTED");
+	expect_redacted(&s, "\\u0073\\u0033cr3t-token-AAAA-012345678\\u0039 ok", "REDACTED ok");
+	/* Lookalikes stay: a broken escape, another character, a missing one. */
+	expect_redacted(&s, "ab%2Gcd+ef=gh0123456789XYZ", "ab%2Gcd+ef=gh0123456789XYZ");
+	expect_redacted(&s, "ab\\u002ecd+ef=gh0123456789XYZ", "ab\\u002ecd+ef=gh0123456789XYZ");
+	expect_redacted(&s, "abcd+ef=gh0123456789XYZ", "abcd+ef=gh0123456789XYZ");
+	/* Backslashes before it are taken with it, so JSON stays valid. */
+	expect_redacted(&s, "[\"\\\\ab/cd+ef=gh0123456789XYZ\"]", "[\"REDACTED\"]");
+}
+
+/* A cut must never leave part of a secret (issue 10, item 2). */
+static void test_redact_cut_tail(void **state)
+{
+	(void)state;
+	struct settings s = with_tokens(tok_a, NULL, 0);
+	s.signing[s.n_signing++] = sig_slash;
+	static const char cut[] = "POST https://my.host/imagehook/s3cr3t-token-AAAA-012345678";
+	assert_int_equal(auth_secret_tail(&s, cut, strlen(cut)), strlen("s3cr3t-token-AAAA-012345678"));
+	assert_int_equal(auth_secret_tail(&s, cut, strlen(cut) - 27), 0);
+	static const char esc[] = "key ab\\/c";
+	assert_int_equal(auth_secret_tail(&s, esc, strlen(esc)), 5);
+	assert_int_equal(auth_secret_tail(&s, "nothing", 7), 0);
+
+	struct auth_redact_opts o = { 1, NULL, 0 };
+	size_t len;
+	char *got = auth_redact_opts(&s, cut, strlen(cut), &o, &len);
+	assert_non_null(got);
+	assert_string_equal(got, "POST https://my.host/imagehook/REDACTED");
+	free(got);
+	/* Not cut: the same end is only text. */
+	got = auth_redact_opts(&s, "a s3c", 5, NULL, &len);
+	assert_string_equal(got, "a s3c");
+	free(got);
+
+	/* The fragment a cut left in one string, wherever that string is written into JSON. */
+	static const char rec[] = "{\"error\":\"x s3cr3t-tok\",\"p\":\"s3cr3t-tok is a prefix\","
+				  "\"e2\":\"\\u0073\\u0033cr3t-tok\"}";
+	struct auth_redact_opts t = { 0, "s3cr3t-tok", 10 };
+	got = auth_redact_opts(&s, rec, strlen(rec), &t, &len);
+	assert_non_null(got);
+	assert_string_equal(got, "{\"error\":\"x REDACTED\",\"p\":\"s3cr3t-tok is a prefix\","
+				 "\"e2\":\"REDACTED\"}");
+	free(got);
+}
+
+/* Redaction of a large body stays fast, escapes or not. */
+static void test_redact_large_is_fast(void **state)
+{
+	(void)state;
+	struct settings s = with_tokens(tok_a, tok_b, 0);
+	s.signing[s.n_signing++] = sig_slash;
+	size_t n = 16u << 20;
+	char *text = malloc(n);
+	assert_non_null(text);
+	for (size_t i = 0; i < n; i++)
+		text[i] = "ABCDEFGHabcdefgh01234567+/"[i % 26];
+	memcpy(text + n / 2, "s3cr3t-token-AAAA-0123456789", 28);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	size_t len;
+	char *got = auth_redact(&s, text, n, &len);
+	assert_non_null(got);
+	assert_int_equal(len, n - 28 + 8);
+	free(got);
+	/* A megabyte of backslashes and percent signs: every byte an escape. */
+	for (size_t i = 0; i < (1u << 20); i++)
+		text[i] = i % 3 ? '\\' : '%';
+	got = auth_redact(&s, text, 1u << 20, &len);
+	assert_non_null(got);
+	free(got);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (took > 5.0)
+		fail_msg("redaction took %.2f s", took);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +390,9 @@ int main(void)
 		cmocka_unit_test(test_redact_never_leaks),
 		cmocka_unit_test(test_path_segment_plus_is_literal),
 		cmocka_unit_test(test_redact_empty_text),
+		cmocka_unit_test(test_redact_escapings),
+		cmocka_unit_test(test_redact_cut_tail),
+		cmocka_unit_test(test_redact_large_is_fast),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

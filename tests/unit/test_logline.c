@@ -272,6 +272,44 @@ static void test_logfile_appends(void **state)
 	assert_int_not_equal(logfile_write(&lf, "x\n", 2), IH_OK);
 }
 
+
+/* A line a crash left unfinished is ended before the next one: lines are never glued. */
+static void test_logfile_ends_torn_line(void **state)
+{
+	struct fx *fx = *state;
+	struct logfile lf;
+	FILE *f = fopen(fx->path, "w");
+	assert_non_null(f);
+	fputs("{\"whole\":1}\n{\"torn", f);
+	fclose(f);
+	assert_int_equal(logfile_open(&lf, fx->path), IH_OK);
+	assert_int_equal(logfile_write(&lf, "{\"next\":2}\n", 11), IH_OK);
+	logfile_close(&lf);
+	char *text = read_file(fx->path);
+	assert_string_equal(text, "{\"whole\":1}\n{\"torn\n{\"next\":2}\n");
+	free(text);
+}
+
+/* A log replaced by a symlink is refused, never written through (issue 10). */
+static void test_logfile_refuses_symlink(void **state)
+{
+	struct fx *fx = *state;
+	struct logfile lf;
+	char target[160];
+	snprintf(target, sizeof target, "%s/imagehook.log.2", fx->dir);
+	FILE *f = fopen(target, "w");
+	assert_non_null(f);
+	fputs("precious\n", f);
+	fclose(f);
+	assert_int_equal(symlink(target, fx->path), 0);
+	assert_int_equal(logfile_open(&lf, fx->path), IH_ERR_LOG);
+	assert_int_not_equal(logfile_write(&lf, "x\n", 2), IH_OK);
+	logfile_close(&lf);
+	char *text = read_file(target);
+	assert_string_equal(text, "precious\n");
+	free(text);
+}
+
 static void test_logfile_follows_rotation(void **state)
 {
 	struct fx *fx = *state;
@@ -355,6 +393,8 @@ int main(void)
 		cmocka_unit_test(test_hostile_values_escaped),
 		cmocka_unit_test(test_huge_value_capped),
 		cmocka_unit_test_setup_teardown(test_logfile_appends, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_logfile_ends_torn_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_logfile_refuses_symlink, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_logfile_follows_rotation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_logfile_open_fails_cleanly, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_formatted_line_to_file, setup, teardown),

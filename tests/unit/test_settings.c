@@ -24,6 +24,7 @@ static const char *const vars[] = {
 	"IMAGEHOOK_TOKEN_FILE", "IMAGEHOOK_ALLOW_OPEN", "IMAGEHOOK_MAX_BODY",
 	"IMAGEHOOK_MAX_DEPTH", "IMAGEHOOK_MAX_IMAGES", "IMAGEHOOK_MAX_WIDTH",
 	"IMAGEHOOK_MAX_HEIGHT", "IMAGEHOOK_MAX_PIXELS", "IMAGEHOOK_ADD_INFOTEXT",
+	"IMAGEHOOK_MIN_FREE", "IMAGEHOOK_ON_STORED",
 	"IMAGEHOOK_STORE", "IMAGEHOOK_S3_ENDPOINT", "IMAGEHOOK_S3_REGION",
 	"IMAGEHOOK_S3_ADDRESSING", "IMAGEHOOK_S3_CREDENTIALS", "IMAGEHOOK_S3_TIMEOUT",
 };
@@ -423,6 +424,75 @@ static void test_free_zeroed_is_noop(void **state)
 	settings_free(&s);
 }
 
+
+/* Rewrites an existing file of the fixture in place, by rename as an operator should. */
+static void replace_file(const char *path, const char *text)
+{
+	char tmp[200];
+	snprintf(tmp, sizeof tmp, "%s.new", path);
+	FILE *f = fopen(tmp, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(rename(tmp, path), 0);
+}
+
+/* A rotated token file is in force after one refresh; a broken one keeps the old tokens. */
+static void test_refresh_secrets(void **state)
+{
+	struct fx *fx = *state;
+	const char *tf = write_file(fx, "token", TOKEN_A "\n");
+	setenv("IMAGEHOOK_TOKEN", TOKEN_C, 1);
+	setenv("IMAGEHOOK_TOKEN_FILE", tf, 1);
+	load(fx);
+	expect_problem(&fx->s, NULL);
+	assert_int_equal(fx->s.n_tokens, 2);
+	assert_int_equal(settings_refresh_secrets(&fx->s, NULL), IH_OK);
+	assert_string_equal(fx->s.tokens[1], TOKEN_A);
+	replace_file(tf, TOKEN_B "\n" TOKEN_A "\n");
+	assert_int_equal(settings_refresh_secrets(&fx->s, NULL), IH_OK);
+	assert_int_equal(fx->s.n_tokens, 3);
+	assert_string_equal(fx->s.tokens[0], TOKEN_C);   /* the environment's stays */
+	assert_string_equal(fx->s.tokens[1], TOKEN_B);
+	assert_string_equal(fx->s.tokens[2], TOKEN_A);
+	/* A short token or an empty file: refused, what was read before stays in force. */
+	replace_file(tf, "short\n");
+	assert_int_equal(settings_refresh_secrets(&fx->s, NULL), IH_ERR_CONFIG);
+	assert_int_equal(fx->s.n_tokens, 3);
+	replace_file(tf, "\n");
+	assert_int_equal(settings_refresh_secrets(&fx->s, NULL), IH_ERR_CONFIG);
+	assert_string_equal(fx->s.tokens[1], TOKEN_B);
+	/* Unchanged since the last look: nothing is read again, nothing said. */
+	assert_int_equal(settings_refresh_secrets(&fx->s, NULL), IH_OK);
+	replace_file(tf, TOKEN_A "\n");
+	assert_int_equal(settings_refresh_secrets(&fx->s, NULL), IH_OK);
+	assert_int_equal(fx->s.n_tokens, 2);
+	assert_string_equal(fx->s.tokens[1], TOKEN_A);
+	expect_problem(&fx->s, NULL);
+}
+
+static void test_min_free_forms(void **state)
+{
+	struct fx *fx = *state;
+	setenv("IMAGEHOOK_TOKEN", TOKEN_A, 1);
+	load(fx);
+	assert_true(fx->s.min_free_percent && fx->s.min_free == 1);
+	setenv("IMAGEHOOK_MIN_FREE", "256m", 1);
+	load(fx);
+	assert_true(!fx->s.min_free_percent && fx->s.min_free == 256ULL << 20);
+	setenv("IMAGEHOOK_MIN_FREE", "5%", 1);
+	load(fx);
+	assert_true(fx->s.min_free_percent && fx->s.min_free == 5);
+	setenv("IMAGEHOOK_MIN_FREE", "100%", 1);
+	load(fx);
+	expect_problem(&fx->s, "IMAGEHOOK_MIN_FREE");
+	setenv("IMAGEHOOK_MIN_FREE", "0", 1);
+	setenv("IMAGEHOOK_ON_STORED", "notify.sh", 1);
+	load(fx);
+	assert_true(!fx->s.min_free_percent && fx->s.min_free == 0);
+	expect_problem(&fx->s, "IMAGEHOOK_ON_STORED must be an absolute path");
+}
+
 /* IMAGEHOOK_STORE=s3://...: the bucket's settings, keys from a file, every mistake a problem. */
 static void test_s3_store(void **state)
 {
@@ -519,6 +589,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_print_masks_tokens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_s3_store, setup, teardown),
 		cmocka_unit_test(test_free_zeroed_is_noop),
+		cmocka_unit_test_setup_teardown(test_refresh_secrets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_min_free_forms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_line_without_equals_not_echoed, setup,
 						teardown),
 	};
