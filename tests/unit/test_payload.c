@@ -232,6 +232,8 @@ static void dump_model(const char *body, size_t len, struct buf *out)
 		buf_puts(out, "exec_ms: none\n");
 	put_field(out, "error", payload_error_text(p));
 	buf_printf(out, "output_missing: %d\n", payload_output_missing(p));
+	buf_printf(out, "output_error: %d generation_request: %d id_derived: %d\n",
+		   payload_output_error(p), payload_generation_request(p), payload_id_derived(p));
 	size_t n = payload_image_count(p);
 	buf_printf(out, "images: %zu\n", n);
 	for (size_t i = 0; i < n; i++) {
@@ -242,6 +244,12 @@ static void dump_model(const char *body, size_t len, struct buf *out)
 			   img->kind == PAYLOAD_URL ? "url" : "base64", img->where, img->infotext,
 			   img->len);
 		put_quoted(out, img->text, img->len < 16 ? img->len : 16);
+		if (img->same_as >= 0)
+			buf_printf(out, " same_as=%d", img->same_as);
+		if (img->name != NULL) {
+			buf_puts(out, " name=");
+			put_quoted(out, img->name, strlen(img->name));
+		}
 		buf_puts(out, "\n");
 		const char *it = payload_infotext(p, img->infotext);
 		if (it != NULL) {
@@ -674,7 +682,9 @@ static void test_render_urls_rejects_and_errors(void **state)
 
 	p = parse_fixture("completed_no_output");
 	buf_reset(&out);
-	assert_int_equal(payload_render_record(p, st, &meta, &out), IH_OK);
+	struct payload_record_meta lost = meta;
+	lost.lost_upstream = 1;
+	assert_int_equal(payload_render_record(p, st, &lost, &out), IH_OK);
 	payload_free(p);
 	o = parse_json(out.data, out.len);
 	assert_true(json_object_get_boolean(at(at(o, "imagehook"), "result_lost_upstream")));
@@ -712,19 +722,23 @@ static void test_render_without_webhook_and_after_release(void **state)
 	buf_free(&out);
 }
 
-/* Known bug (reported): SDXL's image_url, a copy of images[0], keeps its base64 in job.json. */
+/* SDXL's image_url, a copy of images[0], is stored once and points at its file. */
 static void test_render_sdxl_image_url_has_no_base64(void **state)
 {
 	(void)state;
 	struct payload *p = parse_fixture("sdxl_data_uri");
-	assert_int_equal(payload_image_count(p), 2);
-	struct payload_stored st[2];
-	char names[2][24];
+	/* images[0], images[1], and image_url: the same text as images[0], stored once. */
+	assert_int_equal(payload_image_count(p), 3);
+	assert_int_equal(payload_image(p, 2)->same_as, 0);
+	struct payload_stored st[3];
+	char names[3][24];
 	fill_stored(p, st, names, 99);
+	st[2] = st[0];
 	struct buf out = { 0 };
 	assert_int_equal(payload_render_record(p, st, &meta, &out), IH_OK);
 	payload_free(p);
 	json_object *o = parse_json(out.data, out.len);
+	assert_string_equal(str_at(at(at(o, "output"), "image_url"), "file"), "0.png");
 	json_object_put(o);
 	if (strstr(out.data, "iVBORw0KGgo") != NULL)
 		fail_msg("base64 left in the record:\n%s", out.data);
