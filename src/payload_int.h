@@ -24,6 +24,7 @@ struct payload {
 	json_object *root;
 	json_object *info;        /* output.info parsed, or NULL */
 	json_object *error_parsed; /* error parsed from a JSON-encoded string, or NULL */
+	json_object *skip;        /* a value pl_discover() walks apart (output.parameters) */
 	json_object *decoded;     /* array of paths of JSON strings now shown parsed, or NULL */
 	char *error_text;
 	/* Owned copies: the tree changes when the record is rendered. */

@@ -293,6 +293,8 @@ static int walk(struct payload *p, json_object *o, char *path, size_t plen, int 
 		for (; e != NULL && rc == IH_OK; e = e->next) {
 			const char *key = lh_entry_k(e);
 			json_object *v = (json_object *)lh_entry_v(e);
+			if (v != NULL && v == p->skip)
+				continue;
 			if (depth == 0) {
 				int skip = 0;
 				for (size_t i = 0; not_media[i] != NULL && !skip; i++)
@@ -324,24 +326,35 @@ static int walk(struct payload *p, json_object *o, char *path, size_t plen, int 
 
 int pl_discover(struct payload *p)
 {
-	/* output first, so that output media are numbered before the input's. */
-	static const char *const first[] = { "output", "input" };
+	/*
+	 * output first, so that output media are numbered before the input's; A1111's
+	 * echo of its request (output.parameters) after the input it repeats, so the
+	 * input's place is the one the echo is the same_as of.
+	 */
+	json_object *output = pl_get(p->root, "output");
+	json_object *params = pl_get(output, "parameters");
+	struct { json_object *parent; const char *key; const char *path; } order[] = {
+		{ p->root, "output", "output" },
+		{ p->root, "input", "input" },
+		{ output, "parameters", "output.parameters" },
+	};
 	char path[96] = "";
 	int rc = IH_OK;
-	for (size_t i = 0; i < 2 && rc == IH_OK; i++) {
-		json_object *v = pl_get(p->root, first[i]);
+	for (size_t i = 0; i < sizeof order / sizeof order[0] && rc == IH_OK; i++) {
+		json_object *v = pl_get(order[i].parent, order[i].key);
 		if (v == NULL)
 			continue;
-		snprintf(path, sizeof path, "%s", first[i]);
+		snprintf(path, sizeof path, "%s", order[i].path);
+		p->skip = i == 0 ? params : NULL;
 		if (json_object_is_type(v, json_type_string))
-			rc = consider(p, v, p->root, 0, first[i], path, sizeof path, 0);
+			rc = consider(p, v, order[i].parent, 0, order[i].key, path, sizeof path, i == 2);
 		else
-			rc = walk(p, v, path, sizeof path, 1);
+			rc = walk(p, v, path, sizeof path, 1 + (i == 2));
 	}
+	p->skip = NULL;
 	path[0] = '\0';
 	return rc == IH_OK ? walk(p, p->root, path, sizeof path, 0) : rc;
 }
-
 /* A1111 endpoints that generate (ashleykleynhans' input.api.endpoint). */
 static int generating_endpoint(const char *e)
 {
