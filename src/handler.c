@@ -211,6 +211,7 @@ static int store_image(struct handler *h, struct store_job *job, struct payload 
 		st->format = image_format_name(info.format);
 		st->width = info.width;
 		st->height = info.height;
+		st->duration_ms = info.duration_ms;
 		size_t o = 0;
 		nm->keywords[0] = '\0';
 		for (int k = 0; k < info.n_keywords; k++)

@@ -84,11 +84,14 @@ static enum image_format sniff_base64(const char *s, size_t n)
 {
 	char quad[64];
 	size_t q = 0;
+	/* Text, not base64, when anything but the alphabet, line breaks or padding comes first. */
 	for (size_t i = 0; i < n && q < sizeof quad; i++) {
-		if (s[i] == '\r' || s[i] == '\n' || s[i] == ' ' || s[i] == '\t')
+		if (s[i] == '\r' || s[i] == '\n')
 			continue;
-		if (!b64_char(s[i]))
+		if (s[i] == '=')
 			break;
+		if (!b64_char(s[i]))
+			return IMAGE_UNKNOWN;
 		quad[q++] = s[i];
 	}
 	q -= q % 4;
