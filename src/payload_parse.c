@@ -133,19 +133,29 @@ static int counts_push(struct key_counts *kc, size_t *at)
 /* Scans JSON text t[0..n) (valid); fills kc in pre-order; *nul when a key has \u0000. */
 static int scan_keys(const char *t, size_t n, struct key_counts *kc, int *nul, int max_depth)
 {
-	size_t stack[256];
-	int is_obj[256];
-	int depth = 0;
+	/* json-c accepted the text within max_depth: the stacks need no more. */
+	size_t cap = (size_t)(max_depth > 0 ? max_depth : 1) + 2;
+	size_t *stack = malloc(cap * sizeof *stack);
+	unsigned char *is_obj = malloc(cap);
+	int depth = 0, rc = IH_OK;
 	*nul = 0;
+	if (stack == NULL || is_obj == NULL) {
+		rc = IH_ERR_NOMEM;
+		goto out;
+	}
 	for (size_t i = 0; i < n; i++) {
 		char c = t[i];
 		if (c == '{' || c == '[') {
 			size_t at = 0;
-			if (depth >= 256 || depth > max_depth)
-				return IH_ERR_TOO_DEEP;
+			if ((size_t)depth + 1 >= cap) {
+				rc = IH_ERR_TOO_DEEP;
+				goto out;
+			}
 			is_obj[depth] = c == '{';
-			if (c == '{' && counts_push(kc, &at) != IH_OK)
-				return IH_ERR_NOMEM;
+			if (c == '{' && counts_push(kc, &at) != IH_OK) {
+				rc = IH_ERR_NOMEM;
+				goto out;
+			}
 			stack[depth++] = at;
 		} else if (c == '}' || c == ']') {
 			if (depth > 0)
@@ -161,21 +171,30 @@ static int scan_keys(const char *t, size_t n, struct key_counts *kc, int *nul, i
 				j++;
 			if (j < n && t[j] == ':' && depth > 0 && is_obj[depth - 1]) {
 				kc->n[stack[depth - 1]]++;
-				for (size_t k = s; k + 5 < i + 1; k++)
-					if (t[k] == '\\' && (k == s || t[k - 1] != '\\') &&
-					    strncmp(t + k, "\\u0000", 6) == 0)
+				/* Escapes read in order, so "\\\\u0000" (a backslash, then text) is no NUL. */
+				for (size_t k = s; k < i;) {
+					if (t[k] != '\\') {
+						k++;
+						continue;
+					}
+					if (k + 6 <= i && strncmp(t + k, "\\u0000", 6) == 0)
 						*nul = 1;
+					k += t[k + 1] == 'u' ? 6 : 2;
+				}
 			}
 		}
 	}
-	return IH_OK;
+out:
+	free(stack);
+	free(is_obj);
+	return rc;
 }
 
 /* Compares the tree with the counts; returns 0 at the first object that lost a key. */
 static int tree_matches(json_object *o, const struct key_counts *kc, size_t *pos, int depth)
 {
-	if (depth > 256)
-		return 1;
+	if (depth > 2000)
+		return 0;
 	if (json_object_is_type(o, json_type_object)) {
 		if (*pos >= kc->len || kc->n[*pos] != (unsigned)json_object_object_length(o))
 			return 0;

@@ -146,7 +146,8 @@ static int redact_json_string(struct payload *p, json_object *parent, const char
 /* Replaces the value of every credential key below o with "[REDACTED]". */
 int pl_redact_tree(struct payload *p, json_object *o, int depth)
 {
-	if (depth > 256)
+	/* The tree's depth is bounded by the tokenizer (IMAGEHOOK_MAX_DEPTH, at most 1000). */
+	if (depth > 2100)
 		return IH_OK;
 	int rc = IH_OK;
 	if (json_object_is_type(o, json_type_object)) {
@@ -188,7 +189,7 @@ static int redact_json_string(struct payload *p, json_object *parent, const char
 	size_t i = 0;
 	while (i < n && strchr(" \t\r\n", s[i]) != NULL && s[i] != '\0')
 		i++;
-	if (i >= n || (s[i] != '{' && s[i] != '[') || depth > 16)
+	if (i >= n || (s[i] != '{' && s[i] != '[') || depth > 2000)
 		return IH_OK;
 	json_object *doc;
 	int rc = pl_parse_value(s, n, 64, &doc);

@@ -865,6 +865,8 @@ static void test_keys_distinct(void **state)
 		/* The same key in different objects is fine; so is "\\u0000" as a value, or \\\\u0000 in a key. */
 		{ "{\"id\":\"x\",\"a\":[{\"k\":1},{\"k\":2}],\"b\":{\"k\":3}}", IH_OK },
 		{ "{\"id\":\"x\",\"v\":\"a\\u0000b\",\"w\\\\u0000\":1}", IH_OK },
+		/* An escaped backslash, then \u0000: a NUL all the same. */
+		{ "{\"id\":\"x\",\"w\\\\\\u0000\":1}", IH_ERR_NOT_JSON },
 		{ "{\"id\":\"x\",\"s\":\"{\\\"k\\\":1,\\\"k\\\":2}\"}", IH_OK },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -876,6 +878,29 @@ static void test_keys_distinct(void **state)
 		if (rc != IH_OK)
 			assert_non_null(why);
 		payload_free(p);
+	}
+}
+
+/* Deep bodies the settings allow (up to 1000 levels) are counted whole, not cut at some depth. */
+static void test_keys_distinct_deep(void **state)
+{
+	(void)state;
+	struct payload_limits lim = golden_limits;
+	lim.max_depth = 600;
+	for (int dup = 0; dup <= 1; dup++) {
+		struct buf b = { 0 };
+		buf_puts(&b, "{\"id\":\"deep\",\"a\":");
+		for (int i = 0; i < 500; i++)
+			buf_puts(&b, "{\"k\":");
+		buf_puts(&b, dup ? "{\"z\":1,\"z\":2}" : "{\"z\":1,\"y\":2}");
+		for (int i = 0; i < 500; i++)
+			buf_puts(&b, "}");
+		buf_puts(&b, ",\"b\":{\"c\":1}}");
+		struct payload *p = NULL;
+		const char *why = NULL;
+		assert_int_equal(payload_parse(b.data, b.len, &lim, &p, &why), dup ? IH_ERR_NOT_JSON : IH_OK);
+		payload_free(p);
+		buf_free(&b);
 	}
 }
 
@@ -1047,6 +1072,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_lifted_fields_read_as_sent),
 		cmocka_unit_test(test_media_inside_error_text),
 		cmocka_unit_test(test_keys_distinct),
+		cmocka_unit_test(test_keys_distinct_deep),
 		cmocka_unit_test(test_media_discovery),
 		cmocka_unit_test(test_derived_id),
 		cmocka_unit_test(test_credentials_redacted),
