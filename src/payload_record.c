@@ -217,49 +217,98 @@ static int redact_json_string(struct payload *p, json_object *parent, const char
 	return rc;
 }
 
-/* Appends s[0..n) to out with the content of every credential key's string value redacted. */
-int payload_redact_text(const char *s, size_t n, struct buf *out)
+/*
+ * 1 when the quote at s[i] delimits a string at the given level of escaping: a
+ * JSON string (level 0) when an even number of backslashes precedes it; a string
+ * of a JSON document sent inside a JSON string (level 1, written \") when the run
+ * of backslashes is 1 modulo 4 (3 are an escaped quote inside that inner string).
+ */
+static int delimiter(const char *s, size_t i, int level)
+{
+	size_t k = 0;
+	while (k < i && s[i - 1 - k] == '\\')
+		k++;
+	return level == 0 ? k % 2 == 0 : k % 4 == 1;
+}
+
+/* The next delimiting quote at or after i, or n. */
+static size_t next_quote(const char *s, size_t n, size_t i, int level)
+{
+	for (;;) {
+		const char *q = i < n ? memchr(s + i, '"', n - i) : NULL;
+		if (q == NULL)
+			return n;
+		i = (size_t)(q - s);
+		if (delimiter(s, i, level))
+			return i;
+		i++;
+	}
+}
+
+/* Skips spaces (and, inside a string, escaped line breaks and tabs). */
+static size_t skip_space(const char *s, size_t n, size_t j, int level)
+{
+	while (j < n) {
+		if (s[j] == ' ' || s[j] == '\t' || s[j] == '\r' || s[j] == '\n')
+			j++;
+		else if (level == 1 && j + 1 < n && s[j] == '\\' && strchr("nrt", s[j + 1]) != NULL &&
+			 s[j + 1] != '\0')
+			j += 2;
+		else
+			break;
+	}
+	return j;
+}
+
+static int redact_level(const char *s, size_t n, int level, struct buf *out)
 {
 	size_t copied = 0, i = 0;
 	int rc = IH_OK;
 	while (i < n && rc == IH_OK) {
-		const char *q = memchr(s + i, '"', n - i);
-		if (q == NULL)
+		size_t open = next_quote(s, n, i, level);
+		if (open >= n)
 			break;
-		size_t ks = (size_t)(q - s) + 1, ke = ks;
-		while (ke < n && s[ke] != '"')
-			ke += s[ke] == '\\' ? 2 : 1;
+		size_t ks = open + 1, ke = next_quote(s, n, ks, level);
 		if (ke >= n)
 			break;
-		size_t j = ke + 1;
-		while (j < n && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r' || s[j] == '\n'))
-			j++;
+		/* The closing quote of a level-1 string is the last character of its \". */
+		size_t kend = level == 1 ? ke - 1 : ke;
 		i = ke + 1;
-		if (j >= n || s[j] != ':' || !pl_credential_key(s + ks, ke - ks))
+		size_t j = skip_space(s, n, ke + 1, level);
+		if (j >= n || s[j] != ':' || kend < ks || !pl_credential_key(s + ks, kend - ks))
 			continue;
-		j++;
-		while (j < n && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r' || s[j] == '\n'))
+		j = skip_space(s, n, j + 1, level);
+		if (level == 1 && j < n && s[j] == '\\')
 			j++;
-		if (j >= n || s[j] != '"')
+		if (j >= n || s[j] != '"' || !delimiter(s, j, level))
 			continue;
-		size_t vs = j + 1, ve = vs;
-		while (ve < n && s[ve] != '"')
-			ve += s[ve] == '\\' ? 2 : 1;
-		if (ve > n)
-			ve = n;
-		if (ve == vs) {
-			i = ve + 1;
+		size_t vs = j + 1, ve = next_quote(s, n, vs, level);
+		size_t vend = level == 1 && ve < n ? ve - 1 : ve;
+		i = ve + 1;
+		if (vend <= vs)
 			continue;
-		}
 		if ((rc = buf_append(out, s + copied, vs - copied)) == IH_OK)
 			rc = buf_puts(out, PAYLOAD_REDACTED);
-		copied = ve;
-		i = ve + 1;
+		copied = vend;
 	}
 	if (rc == IH_OK && copied < n)
 		rc = buf_append(out, s + copied, n - copied);
 	if (rc == IH_OK && out->data == NULL)
 		rc = buf_puts(out, "");
+	return rc;
+}
+
+/*
+ * Appends s[0..n) to out with the content of every credential key's string value
+ * redacted: in the text itself, and in JSON documents sent inside its strings.
+ */
+int payload_redact_text(const char *s, size_t n, struct buf *out)
+{
+	struct buf first = { 0 };
+	int rc = redact_level(s, n, 0, &first);
+	if (rc == IH_OK)
+		rc = redact_level(first.data, first.len, 1, out);
+	buf_free(&first);
 	return rc;
 }
 

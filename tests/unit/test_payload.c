@@ -1022,6 +1022,17 @@ static void test_credentials_redacted(void **state)
 	assert_string_equal(out.data, "{\"comfy_org_api_key\" : \"[REDACTED]\", \"x\": \"y\", \"token\":\"\", "
 				      "\"password\":\"[REDACTED]\", broken");
 	buf_free(&out);
+	/* Inside a JSON document sent as a string (worker-comfyui's input): redacted there too. */
+	static const char inner[] = "{\"input\": \"{\\\"comfy_org_api_key\\\": \\\"cok-9\\\", "
+				    "\\\"prompt\\\": \\\"say \\\\\\\"token\\\\\\\": \\\\\\\"x\\\\\\\"\\\"}\", \"k\": 1}";
+	assert_int_equal(payload_redact_text(inner, sizeof inner - 1, &out), IH_OK);
+	assert_null(strstr(out.data, "cok-9"));
+	assert_non_null(strstr(out.data, "\\\"comfy_org_api_key\\\": \\\"[REDACTED]\\\""));
+	/* A quote escaped inside the inner document is text, not a key: left alone. */
+	assert_non_null(strstr(out.data, "say \\\\\\\"token\\\\\\\": \\\\\\\"x\\\\\\\""));
+	json_object *still = parse_json(out.data, out.len);
+	json_object_put(still);
+	buf_free(&out);
 	assert_int_equal(payload_redact_text("", 0, &out), IH_OK);
 	assert_string_equal(out.data, "");
 	buf_free(&out);
