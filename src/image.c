@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "base64.h"
 #include "ih_error.h"
 #include "image.h"
 #include "media.h"
@@ -47,6 +48,30 @@ enum image_format image_sniff(const unsigned char *data, size_t len)
 	if (len >= 4 && memcmp(data, ebml_magic, 4) == 0)
 		return media_ebml_sniff(data, len);
 	return IMAGE_UNKNOWN;
+}
+
+/* Enough for the magic of every format: PNG 8 bytes, an ftyp box, an EBML header. */
+#define SNIFF_B64_CHARS 128
+
+enum image_format image_sniff_base64(const char *text, size_t len)
+{
+	char chars[SNIFF_B64_CHARS];
+	unsigned char head[SNIFF_B64_CHARS];   /* b64_decoded_max(128) and more */
+	size_t i, n = 0, out_len;
+
+	/* the first data characters, whitespace dropped; padding ends the data */
+	for (i = 0; i < len && n < SNIFF_B64_CHARS && text[i] != '='; i++)
+		if (text[i] != ' ' && text[i] != '\t' && text[i] != '\r' && text[i] != '\n')
+			chars[n++] = text[i];
+	/* a cut inside a group of 4 leaves bits b64_decode rightly refuses */
+	if (i < len && text[i] != '=')
+		n -= n % 4;
+	else if (n % 4 == 1)
+		return IMAGE_UNKNOWN;
+	if (n == 0 || b64_decoded_max(n) > sizeof head ||
+	    b64_decode(chars, n, head, &out_len) != IH_OK)
+		return IMAGE_UNKNOWN;
+	return image_sniff(head, out_len);
 }
 
 const char *image_format_ext(enum image_format fmt)

@@ -36,9 +36,9 @@ struct image_info {
 	enum image_format format;
 	uint32_t width;           /* the canvas, or the first video track's picture */
 	uint32_t height;
-	uint64_t duration_ms;     /* as the container states it; 0 when unknown or a still image */
-	uint32_t frames;          /* frames a PNG, WebP or GIF animation holds (1 when still); 0 for others */
-	int animated;             /* APNG, animated WebP or GIF with more than one frame, AVIF sequence */
+	uint64_t duration_ms;     /* of a video or an animation, as its container states it; 0 when unknown or still */
+	uint32_t frames;          /* PNG, JPEG, WebP, GIF: frames (1 when still); 0 (not counted) for the others */
+	int animated;             /* APNG, WebP or GIF with more than one frame, or an AVIF/HEIF sequence */
 	const char *ext;          /* static: the file extension, image_format_ext(format) */
 	const char *mime;         /* static: the MIME type, image_format_mime(format) */
 	int bit_depth;            /* PNG only; 0 otherwise */
@@ -50,6 +50,14 @@ struct image_info {
 
 /* Returns the format the first bytes announce, or IMAGE_UNKNOWN. Borrows data. */
 enum image_format image_sniff(const unsigned char *data, size_t len);
+
+/*
+ * Returns the format the base64 text[0..len) announces (standard alphabet,
+ * whitespace skipped, no "data:" prefix), from its first 96 decoded bytes
+ * only, or IMAGE_UNKNOWN (also when that prefix is not valid base64): a
+ * cheap test for "is this string media?". Borrows text.
+ */
+enum image_format image_sniff_base64(const char *text, size_t len);
 
 /*
  * Returns the static file extension for a format: "png", "jpg", "webp", "gif",

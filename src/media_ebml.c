@@ -45,6 +45,7 @@ struct ebml {
 	size_t len;
 	uint32_t n_elements;
 	int n_info, n_tracks;
+	uint32_t n_blocks;         /* frames (SimpleBlock, Block): a video without one is none */
 	uint64_t timecode_scale;   /* ns per tick, default 1 ms */
 	double duration;           /* ticks; < 0 when absent */
 	/* the track entry being walked, and the first video track */
@@ -71,6 +72,7 @@ static int read_element(const unsigned char *d, size_t pos, size_t end, struct e
 	unsigned n, i;
 	uint64_t size;
 
+	memset(e, 0, sizeof *e);
 	if (pos >= end || d[pos] < 0x10)
 		return -1;   /* an ID longer than 4 bytes, or a zero first byte */
 	n = d[pos] >= 0x80 ? 1 : d[pos] >= 0x40 ? 2 : d[pos] >= 0x20 ? 3 : 4;
@@ -181,11 +183,12 @@ static int is_child(uint32_t parent, uint32_t id)
 }
 
 /* A (Simple)Block: track number (a vint), a 16-bit timecode and flags at least. */
-static int block_ok(const struct ebml *s, const struct element *e)
+static int block_ok(struct ebml *s, const struct element *e)
 {
 	size_t n = e->end - e->body;
 	unsigned len = 1;
 
+	s->n_blocks++;
 	if (n == 0 || s->d[e->body] == 0)
 		return -1;
 	while (!(s->d[e->body] & (0x80 >> (len - 1))))
@@ -380,7 +383,11 @@ int media_ebml_check(const unsigned char *d, size_t len, const struct image_limi
 		return IH_ERR_EBML;
 	if (one(&s, &seg, 0, 0, &stop) || stop != len)
 		return IH_ERR_EBML;
-	if (s.n_info != 1 || s.n_tracks != 1 || !s.have_video)
+	/*
+	 * A live stream's open Segment ends where the bytes do, so a cut-off
+	 * one looks whole: at least its first frame must be there.
+	 */
+	if (s.n_info != 1 || s.n_tracks != 1 || !s.have_video || s.n_blocks == 0)
 		return IH_ERR_EBML;
 	info->width = s.video_w;
 	info->height = s.video_h;

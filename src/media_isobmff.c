@@ -408,6 +408,37 @@ static int one_box(struct iso *s, const struct box *b, uint32_t parent, int dept
 	return rc;
 }
 
+/*
+ * The boxes a file may hold at its top level. Anything else there is refused,
+ * as bytes after PNG's IEND are: random trailing bytes rarely form a box, but
+ * a forged header must still name one of these.
+ */
+static int top_level_ok(uint32_t t)
+{
+	switch (t) {
+	case BT('m', 'o', 'o', 'v'):
+	case BT('m', 'd', 'a', 't'):
+	case BT('m', 'e', 't', 'a'):
+	case BT('f', 'r', 'e', 'e'):
+	case BT('s', 'k', 'i', 'p'):
+	case BT('w', 'i', 'd', 'e'):
+	case BT('u', 'u', 'i', 'd'):
+	case BT('m', 'o', 'o', 'f'):
+	case BT('m', 'f', 'r', 'a'):
+	case BT('s', 't', 'y', 'p'):
+	case BT('s', 'i', 'd', 'x'):
+	case BT('s', 's', 'i', 'x'):
+	case BT('p', 'r', 'f', 't'):
+	case BT('e', 'm', 's', 'g'):
+	case BT('p', 'd', 'i', 'n'):
+	case BT('m', 'e', 'c', 'o'):
+	case BT('i', 'd', 'a', 't'):
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* The boxes of d[pos..end) tile it exactly; depth bounded. */
 static int walk(struct iso *s, size_t pos, size_t end, uint32_t parent, int depth)
 {
@@ -416,7 +447,8 @@ static int walk(struct iso *s, size_t pos, size_t end, uint32_t parent, int dept
 	while (pos < end) {
 		struct box b;
 
-		if (read_box(s->d, pos, end, depth == 0, &b) || one_box(s, &b, parent, depth))
+		if (read_box(s->d, pos, end, depth == 0, &b) ||
+		    (depth == 0 && !top_level_ok(b.type)) || one_box(s, &b, parent, depth))
 			return -1;
 		pos = b.end;
 	}
@@ -504,10 +536,11 @@ enum image_format media_isobmff_sniff(const unsigned char *d, size_t len)
 	if (len < 16 || memcmp(d + 4, "ftyp", 4) != 0)
 		return IMAGE_UNKNOWN;
 	size = media_be32(d);
-	if (size < 16 || size > len || (size - 16) % 4)
+	if (size < 16 || (size - 16) % 4)
 		return IMAGE_UNKNOWN;
+	/* the brands that are there: a prefix of the file sniffs too (image_sniff_base64) */
 	major = brand_format(media_be32(d + 8));
-	for (i = 16; i < size; i += 4) {
+	for (i = 16; i < size && len - i >= 4; i += 4) {
 		enum image_format f = brand_format(media_be32(d + i));
 
 		if (brand_rank(f) > brand_rank(best))

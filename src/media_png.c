@@ -472,7 +472,7 @@ static int chunk_walk(struct walk *w, const unsigned char *data, size_t len)
 			if (a.seen_actl) {
 				w->info->frames = a.num_frames;
 				w->info->animated = a.num_frames > 1;
-				w->info->duration_ms = a.duration_ms;
+				w->info->duration_ms = a.num_frames > 1 ? a.duration_ms : 0;
 			} else {
 				w->info->frames = 1;
 			}

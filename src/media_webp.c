@@ -164,6 +164,6 @@ int media_webp_check(const unsigned char *d, size_t len, const struct image_limi
 	info->height = ih;
 	info->frames = anim_flag ? n_anmf : 1;
 	info->animated = info->frames > 1;
-	info->duration_ms = anim_flag ? duration : 0;
+	info->duration_ms = info->animated ? duration : 0;
 	return media_dims_within(iw, ih, l) ? IH_OK : IH_ERR_IMAGE_TOO_LARGE;
 }
