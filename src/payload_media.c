@@ -77,31 +77,26 @@ static int b64_char(char c)
 }
 
 /*
- * Decodes the first bytes of s[0..n) (base64, line breaks allowed) and asks
- * image_sniff whether they start a known media format.
+ * Whether s[0..n) is base64 (the alphabet and line breaks only, in its first 128
+ * characters) whose first bytes start a known media format.
  */
 static enum image_format sniff_base64(const char *s, size_t n)
 {
-	char quad[64];
-	size_t q = 0;
+	size_t q = 0, i = 0;
 	/* Text, not base64, when anything but the alphabet, line breaks or padding comes first. */
-	for (size_t i = 0; i < n && q < sizeof quad; i++) {
+	for (; i < n && q < 128; i++) {
 		if (s[i] == '\r' || s[i] == '\n')
 			continue;
 		if (s[i] == '=')
 			break;
 		if (!b64_char(s[i]))
 			return IMAGE_UNKNOWN;
-		quad[q++] = s[i];
+		q++;
 	}
-	q -= q % 4;
 	if (q < 16)
 		return IMAGE_UNKNOWN;
-	unsigned char bytes[48];
-	size_t got = 0;
-	if (b64_decode(quad, q, bytes, &got) != IH_OK)
-		return IMAGE_UNKNOWN;
-	return image_sniff(bytes, got);
+	/* The media module decodes the first bytes and sniffs them. */
+	return image_sniff_base64(s, n);
 }
 
 /* A data: URI carrying base64 or media; *content is set to what follows the comma. */
