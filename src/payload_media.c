@@ -244,6 +244,34 @@ attach:;
 	return rc;
 }
 
+/*
+ * The sender's file name in v (a sibling of the media), as text: never a lifted
+ * string's marker, never media itself; cut to fit. *name is NULL when there is none.
+ */
+static int name_of(struct payload *p, json_object *v, char *buf, size_t size, const char **name)
+{
+	const char *s;
+	size_t n;
+	*name = NULL;
+	if (v == NULL || !json_object_is_type(v, json_type_string) || pl_slot_of(p, v) != NULL)
+		return IH_OK;
+	int rc = pl_str_of(p, v, &s, &n);
+	const char *content;
+	/* Media found (or to be found) there are no name: they are stored, not copied here. */
+	if (rc != IH_OK || n == 0 || memchr(s, '\0', n) != NULL || data_uri(s, n, &content) ||
+	    (n >= 16 && sniff_base64(s, n) != IMAGE_UNKNOWN))
+		return rc;
+	if (n >= size) {
+		n = size - 1;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;   /* cut at a UTF-8 boundary */
+	}
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	*name = buf;
+	return IH_OK;
+}
+
 /* Decides whether string v at path is media; adds it when it is. */
 static int consider(struct payload *p, json_object *v, json_object *parent, size_t index,
 		    const char *key, char *path, size_t plen, int depth)
@@ -258,10 +286,11 @@ static int consider(struct payload *p, json_object *v, json_object *parent, size
 	const struct media_hint *h = hint_for(pattern);
 	int role = h != NULL ? h->role : role_of(path);
 	int info = h != NULL && h->infotext ? (int)index : -1;
-	const char *name = h != NULL && h->name_key != NULL && key != NULL
-				   ? pl_get_string(parent, h->name_key) : NULL;
-	if (h != NULL && h->name_key != NULL && key == NULL)
-		name = NULL;
+	char name_buf[256];
+	const char *name = NULL;
+	if (h != NULL && h->name_key != NULL && key != NULL &&
+	    (rc = name_of(p, pl_get(parent, h->name_key), name_buf, sizeof name_buf, &name)) != IH_OK)
+		return rc;
 	if (pl_is_url(s, n)) {
 		if (h != NULL && h->urls)
 			return add_slot(p, role, PAYLOAD_URL, s, n, v, parent, index, key, path, info,

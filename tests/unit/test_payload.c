@@ -944,6 +944,19 @@ static void test_media_discovery(void **state)
 	free(rec);
 	buf_free(&b);
 
+	/* A file name that is itself media (lifted, or short) is stored, never copied as a name. */
+	buf_reset(&b);
+	buf_printf(&b, "{\"id\":\"n\",\"output\":{\"images\":[{\"data\":\"https://x.invalid/a.png\","
+		   "\"filename\":\"data:video/mp4;base64,AAAAIGZ0eXBpc29t%s\"},"
+		   "{\"data\":\"%s\",\"filename\":\"%s\"}]}}", red_b64, red_b64, red_b64);
+	p = parse_str(b.data, IH_OK);
+	for (size_t i = 0; i < payload_image_count(p); i++)
+		assert_null(payload_image(p, i)->name);
+	rec = render(p, NULL);
+	payload_free(p);
+	assert_null(strstr(rec, "data:video"));
+	free(rec);
+
 	/* Limits still bound it all: count (inside JSON strings too) and depth. */
 	buf_reset(&b);
 	buf_puts(&b, "{\"id\":\"x\",\"output\":{\"a\":\"[");
