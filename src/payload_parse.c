@@ -231,6 +231,16 @@ static int keys_distinct(json_object *root, const char *text, size_t len, int ma
 	return rc;
 }
 
+/* A string value as error text: a media slot (its marker still in the tree) as where it is. */
+static const char *error_string(struct payload *p, json_object *v, char *buf, size_t size)
+{
+	const struct image_slot *slot = pl_slot_of(p, v);
+	if (slot == NULL)
+		return json_object_get_string(v);
+	snprintf(buf, size, "(media at %s)", slot->img.where);
+	return buf;
+}
+
 /* Builds a one-line description of the job's failure, if it has one. */
 static int describe_error(struct payload *p)
 {
@@ -265,8 +275,11 @@ static int describe_error(struct payload *p)
 		json_object *detail = pl_get(output, "detail");
 		const char *label = NULL;
 		json_object *what = NULL;
+		char media[140];
 		if (st != NULL && strcmp(st, "error") == 0) {
-			const char *m = pl_get_string(output, "message");
+			json_object *mv = pl_get(output, "message");
+			const char *m = mv != NULL && json_object_is_type(mv, json_type_string)
+						? error_string(p, mv, media, sizeof media) : NULL;
 			snprintf(text, sizeof text, "output: %s", m ? m : "error");
 		} else if (errors != NULL && json_object_is_type(errors, json_type_array) &&
 			   json_object_array_length(errors) > 0) {
@@ -280,7 +293,7 @@ static int describe_error(struct payload *p)
 			what = detail;
 		}
 		if (what != NULL && json_object_is_type(what, json_type_string)) {
-			snprintf(text, sizeof text, "%s: %s", label, json_object_get_string(what));
+			snprintf(text, sizeof text, "%s: %s", label, error_string(p, what, media, sizeof media));
 		} else if (what != NULL) {
 			if ((tmp = pl_text_of(p, what)) == NULL)
 				return IH_ERR_NOMEM;

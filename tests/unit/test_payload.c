@@ -844,6 +844,22 @@ static void test_media_inside_error_text(void **state)
 	assert_int_equal(payload_image_count(p), 1);
 	assert_string_equal(payload_error_text(p), "output.errors: [\"(media at output.errors[0])\"]");
 	payload_free(p);
+	/* The same as a string (output.error) and as ComfyUI 4's message. */
+	static const char *const shapes[] = { "{\"id\":\"e\",\"output\":{\"error\":\"",
+					      "{\"id\":\"e\",\"output\":{\"status\":\"error\",\"message\":\"" };
+	static const char *const want[] = { "output.error: (media at output.error)",
+					    "output: (media at output.message)" };
+	for (size_t k = 0; k < 2; k++) {
+		buf_reset(&body);
+		buf_puts(&body, shapes[k]);
+		buf_puts(&body, red_b64);
+		for (int i = 0; i < 5000; i++)
+			buf_puts(&body, "A");
+		buf_puts(&body, "\"}}");
+		p = parse_str(body.data, IH_OK);
+		assert_string_equal(payload_error_text(p), want[k]);
+		payload_free(p);
+	}
 	buf_free(&body);
 }
 
