@@ -41,6 +41,7 @@ struct handler {
 	int store_err;            /* why store is NULL */
 	struct logfile log;
 	struct buf body;          /* reused between requests */
+	char host[256];           /* gethostname(): in every log line */
 };
 
 /* The answer to send. */
