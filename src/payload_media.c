@@ -194,7 +194,7 @@ static int add_slot(struct payload *p, int role, enum payload_kind kind, const c
 static int walk(struct payload *p, json_object *o, char *path, size_t plen, int depth);
 
 /* A string that is itself a JSON document (worker-comfyui's input): media inside are found. */
-static int embedded(struct payload *p, json_object *v, json_object *parent, size_t index,
+static int embedded(struct payload *p, json_object *parent, size_t index,
 		    const char *key, const char *s, size_t n, char *path, size_t plen, int depth)
 {
 	size_t i = 0;
@@ -215,23 +215,24 @@ static int embedded(struct payload *p, json_object *v, json_object *parent, size
 	p->n_embedded++;
 	size_t before = p->n_slots;
 	rc = walk(p, doc, path, plen, depth + 1);
-	if (rc != IH_OK || p->n_slots == before) {
-		/* Nothing found (or a limit): the string stays as it was sent. */
-		if (rc != IH_OK && p->n_slots > before) {
-			/* The slots point into doc: keep it alive in the tree anyway. */
-			goto attach;
-		}
+	if (p->n_slots == before) {
+		/* Nothing found: the string stays as it was sent. */
 		json_object_put(doc);
 		return rc;
 	}
-attach:;
-	/* The document is shown parsed, its media replaced by references like any other. */
+	/*
+	 * The new slots point into doc, so it goes into the tree whatever rc says: shown
+	 * parsed, its media replaced by references like any other.
+	 */
 	int r = key != NULL ? json_object_object_add(parent, key, doc)
 			    : json_object_array_put_idx(parent, index, doc);
-	(void)v;
 	if (r != 0) {
-		json_object_put(doc);
+		for (size_t j = before; j < p->n_slots; j++) {
+			free(p->slots[j].key);
+			free(p->slots[j].name);
+		}
 		p->n_slots = before;
+		json_object_put(doc);
 		return IH_ERR_NOMEM;
 	}
 	if (p->decoded == NULL && (p->decoded = json_object_new_array()) == NULL)
@@ -304,7 +305,7 @@ static int consider(struct payload *p, json_object *v, json_object *parent, size
 		return add_slot(p, role, PAYLOAD_BASE64, s, n, v, parent, index, key, path, info, name);
 	if (h != NULL && h->any_string && n > 0 && s[0] != '{' && s[0] != '[')
 		return add_slot(p, role, PAYLOAD_BASE64, s, n, v, parent, index, key, path, info, name);
-	return embedded(p, v, parent, index, key, s, n, path, plen, depth);
+	return embedded(p, parent, index, key, s, n, path, plen, depth);
 }
 
 /* Every string under o (path names o), depth-first in document order. */
