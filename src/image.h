@@ -25,7 +25,7 @@ struct image_limits {
 	uint32_t max_width;       /* default 16384 */
 	uint32_t max_height;      /* default 16384 */
 	uint64_t max_pixels;      /* default 100000000 */
-	uint32_t max_chunk;       /* longest PNG chunk, default 32 MiB */
+	uint32_t max_chunk;       /* longest PNG chunk but plain text (tEXt, uncompressed iTXt), default 32 MiB */
 	uint32_t max_text_chunk;  /* longest compressed text chunk (zTXt, compressed iTXt, iCCP), default 1 MiB */
 	uint32_t max_inflated_text; /* zTXt/iTXt/iCCP inflated, all chunks of one image together, default 8 MiB */
 };
@@ -39,8 +39,8 @@ struct image_info {
 	uint64_t duration_ms;     /* of a video or an animation, as its container states it; 0 when unknown or still */
 	uint32_t frames;          /* PNG, JPEG, WebP, GIF: frames (1 when still); 0 (not counted) for the others */
 	int animated;             /* APNG, WebP or GIF with more than one frame, or an AVIF/HEIF sequence */
-	const char *ext;          /* static: the file extension, image_format_ext(format) */
-	const char *mime;         /* static: the MIME type, image_format_mime(format) */
+	const char *ext;          /* static: image_format_ext(format), set even when the check fails */
+	const char *mime;         /* static: image_format_mime(format), likewise */
 	int bit_depth;            /* PNG only; 0 otherwise */
 	int color_type;           /* PNG only; -1 otherwise */
 	int n_keywords;           /* PNG text chunk keywords, in stream order, the first 16 */
@@ -48,7 +48,11 @@ struct image_info {
 	int has_parameters;       /* a text chunk with keyword "parameters" exists */
 };
 
-/* Returns the format the first bytes announce, or IMAGE_UNKNOWN. Borrows data. */
+/*
+ * Returns the format the first bytes announce, or IMAGE_UNKNOWN: the magic
+ * bytes, and for ISO BMFF the ftyp brands, for EBML the header's DocType
+ * (which must lie inside data). Borrows data.
+ */
 enum image_format image_sniff(const unsigned char *data, size_t len);
 
 /*

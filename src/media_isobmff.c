@@ -7,6 +7,13 @@
 #include "ih_error.h"
 #include "media.h"
 
+/*
+ * Properties one ipco may hold: encoders write a few dozen. The cap keeps
+ * looking up the primary item's properties (at most 255, each a walk over
+ * ipco) cheap whatever the file says.
+ */
+#define MAX_PROPERTIES 4096
+
 #define BT(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
 
 /* What the walk learns on its way; resolved once every box has been seen. */
@@ -166,6 +173,12 @@ static int chunk_offsets(const struct iso *s, const unsigned char *p, size_t n, 
 	return 0;
 }
 
+/* iloc's field widths: 0, 4 or 8 bytes. */
+static int width_ok(unsigned w)
+{
+	return w == 0 || w == 4 || w == 8;
+}
+
 /*
  * iloc: every extent of an item stored in the file itself (construction
  * method 0, data reference 0) lies inside the file. Field widths are 0, 4
@@ -186,8 +199,8 @@ static int iloc_box(const struct iso *s, const unsigned char *p, size_t n)
 	len_size = p[4] & 15;
 	base_size = p[5] >> 4;
 	idx_size = v ? p[5] & 15 : 0;
-	if ((off_size | len_size | base_size | idx_size) & ~12u)
-		return -1;   /* each is 0, 4 or 8 */
+	if (!width_ok(off_size) || !width_ok(len_size) || !width_ok(base_size) || !width_ok(idx_size))
+		return -1;
 	if (v < 2) {
 		items = media_be16(p + 6);
 		pos = 8;
@@ -247,6 +260,19 @@ static int ispe_dims(const unsigned char *p, size_t n, uint32_t *w, uint32_t *h)
 	return *w && *h ? 0 : -1;
 }
 
+/* Counts ipco's properties (boxes already checked by the walk); -1 over MAX_PROPERTIES. */
+static int ipco_count(const struct iso *s, uint32_t *n)
+{
+	size_t pos = s->ipco_body;
+	struct box b;
+
+	for (*n = 0; pos < s->ipco_end; pos = b.end) {
+		if (read_box(s->d, pos, s->ipco_end, 0, &b) || ++*n > MAX_PROPERTIES)
+			return -1;
+	}
+	return 0;
+}
+
 /* The index-th (from 1) property in ipco, if it is an ispe: its dimensions. */
 static int ipco_ispe(const struct iso *s, uint32_t index, uint32_t *w, uint32_t *h)
 {
@@ -273,10 +299,10 @@ static int primary_dims(const struct iso *s, uint32_t *w, uint32_t *h)
 	const unsigned char *p = s->d + s->ipma_body;
 	size_t n = s->ipma_end - s->ipma_body, pos = 8;
 	unsigned v;
-	int wide, found = 0;
-	uint32_t entries;
+	int wide, found = 0, seen_primary = 0;
+	uint32_t entries, n_props;
 
-	if (n < 8)
+	if (n < 8 || ipco_count(s, &n_props))
 		return -1;
 	v = p[0];
 	wide = p[3] & 1;   /* flags bit 0: 15-bit property indices */
@@ -292,18 +318,23 @@ static int primary_dims(const struct iso *s, uint32_t *w, uint32_t *h)
 		count = p[pos++];
 		if (n - pos < (size_t)count * (wide ? 2 : 1))
 			return -1;
+		/* an item is listed once: the primary's lookups stay bounded */
+		if (item == s->primary && seen_primary++)
+			return -1;
 		for (unsigned a = 0; a < count; a++) {
 			uint32_t idx = wide ? media_be16(p + pos) & 0x7FFF : p[pos] & 0x7Fu;
 			uint32_t iw, ih;
 			int r;
 
 			pos += wide ? 2 : 1;
-			if (idx == 0)
+			if (idx > n_props)
+				return -1;   /* a property ipco does not have */
+			if (idx == 0 || item != s->primary || found)
 				continue;   /* 0: no property */
 			r = ipco_ispe(s, idx, &iw, &ih);
 			if (r < 0)
 				return -1;
-			if (r == 0 && item == s->primary && !found) {
+			if (r == 0) {
 				*w = iw;
 				*h = ih;
 				found = 1;
@@ -347,13 +378,19 @@ static int leaf_box(struct iso *s, const struct box *b, uint32_t parent, int dep
 	case BT('p', 'i', 't', 'm'):
 		if (parent != BT('m', 'e', 't', 'a'))
 			return 0;
-		if (s->have_pitm || n < 6)
+		if (s->have_pitm || n < (p[0] ? 8u : 6u))
 			return -1;
-		s->primary = p[0] ? (n < 8 ? 0 : media_be32(p + 4)) : media_be16(p + 4);
+		s->primary = p[0] ? media_be32(p + 4) : media_be16(p + 4);
 		s->have_pitm = 1;
 		return 0;
 	case BT('i', 'l', 'o', 'c'):
 		return parent == BT('m', 'e', 't', 'a') ? iloc_box(s, p, n) : 0;
+	case BT('i', 's', 'p', 'e'): {
+		uint32_t w, h;
+
+		/* every image's size is one; the primary's is looked up later */
+		return parent == BT('i', 'p', 'c', 'o') ? ispe_dims(p, n, &w, &h) : 0;
+	}
 	case BT('i', 'p', 'm', 'a'):
 		if (parent != BT('i', 'p', 'r', 'p'))
 			return 0;

@@ -491,6 +491,29 @@ static void test_apng_hostile(void **state)
 	apng_refuses("fdAT", 0, 0, be, 4);
 }
 
+/* The A1111 infotext added to an APNG keeps it a valid APNG; its thumbnail is the first frame. */
+static void test_apng_add_text_and_thumbnail(void **state)
+{
+	struct image_info info;
+	size_t len, olen, tlen;
+	unsigned char *d = load("anim.png", &len), *out, *thumb;
+	uint32_t tw, th;
+
+	(void)state;
+	assert_int_equal(image_png_add_text(d, len, "parameters", "a cat\nSteps: 20", &out, &olen), IH_OK);
+	assert_int_equal(image_check(out, olen, NULL, &info), IH_OK);
+	assert_true(info.animated);
+	assert_int_equal(info.frames, 5);
+	assert_int_equal(info.duration_ms, 1000);
+	assert_true(info.has_parameters);
+	assert_int_equal(image_png_thumbnail(out, olen, NULL, 16, &thumb, &tlen, &tw, &th), IH_OK);
+	assert_int_equal(tw, 16);
+	assert_int_equal(th, 12);
+	free(thumb);
+	free(out);
+	free(d);
+}
+
 /* acTL after IDAT, and fdAT before it: reordered chunks. */
 static void test_apng_order(void **state)
 {
@@ -843,6 +866,46 @@ static void test_avif_items(void **state)
 	free(d);
 }
 
+/* still.avif with n empty properties added to its ipco (meta, iprp, ipco grown to fit). */
+static unsigned char *avif_with_properties(size_t n, size_t *out_len)
+{
+	size_t len, meta, iprp, ipco, at, add = 8 * n;
+	unsigned char *d = load("still.avif", &len), *r = malloc(len + add);
+
+	assert_non_null(r);
+	meta = box_at(d, len, "meta", 0);
+	iprp = box_at(d, len, "iprp", meta);
+	ipco = box_at(d, len, "ipco", iprp);
+	at = ipco + media_be32(d + ipco);
+	memcpy(r, d, at);
+	for (size_t i = 0; i < n; i++) {
+		put_be32(r + at + 8 * i, 8);
+		memcpy(r + at + 8 * i + 4, "free", 4);
+	}
+	memcpy(r + at + add, d + at, len - at);
+	put_be32(r + meta, (uint32_t)(media_be32(d + meta) + add));
+	put_be32(r + iprp, (uint32_t)(media_be32(d + iprp) + add));
+	put_be32(r + ipco, (uint32_t)(media_be32(d + ipco) + add));
+	free(d);
+	*out_len = len + add;
+	return r;
+}
+
+/* ipco holds at most 4096 properties: looking up the primary's stays cheap. */
+static void test_avif_property_cap(void **state)
+{
+	size_t len;
+	unsigned char *d;
+
+	(void)state;
+	d = avif_with_properties(10, &len);
+	assert_int_equal(check(d, len), IH_OK);
+	free(d);
+	d = avif_with_properties(4096, &len);
+	assert_int_equal(check(d, len), IH_ERR_ISOBMFF);
+	free(d);
+}
+
 /* ---- EBML -------------------------------------------------------------- */
 
 static void test_ebml_unknown_sizes(void **state)
@@ -1109,12 +1172,14 @@ int main(void)
 		cmocka_unit_test(test_png_text_over_max_chunk),
 		cmocka_unit_test(test_apng_hostile),
 		cmocka_unit_test(test_apng_order),
+		cmocka_unit_test(test_apng_add_text_and_thumbnail),
 		cmocka_unit_test(test_webp_anim_hostile),
 		cmocka_unit_test(test_gif_hostile),
 		cmocka_unit_test(test_isobmff_box_sizes),
 		cmocka_unit_test(test_isobmff_structure),
 		cmocka_unit_test(test_isobmff_depth_and_count),
 		cmocka_unit_test(test_avif_items),
+		cmocka_unit_test(test_avif_property_cap),
 		cmocka_unit_test(test_ebml_unknown_sizes),
 		cmocka_unit_test(test_ebml_structure),
 		cmocka_unit_test(test_ebml_depth_and_count),
