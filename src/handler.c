@@ -389,9 +389,9 @@ static enum outcome process(struct handler *h, struct job_state *js, struct payl
 		set_error(js, "storing the job", rc);
 		return OUTCOME_STORAGE_ERROR;
 	}
-	/* Derived pages, under the job's lock; their trouble never changes the answer. */
+	/* Derived pages come after the answer (handler_after_answer()): never part of its cost. */
 	if (js->ans.outcome != OUTCOME_DUPLICATE)
-		gallery_job_stored(h->settings, store_job_dir(*jobp));
+		snprintf(h->stored_dir, sizeof h->stored_dir, "%s", store_job_dir(*jobp));
 	return js->ans.outcome;
 }
 
@@ -405,6 +405,7 @@ void handler_handle(struct handler *h, const struct req_meta *m, body_reader_fn 
 	enum outcome oc;
 
 	memset(&js, 0, sizeof js);
+	h->stored_dir[0] = '\0';
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	clock_gettime(CLOCK_REALTIME, &js.log.when);
 	js.log.remote = m->remote_addr;
@@ -528,4 +529,12 @@ answer:
 	/* Do not keep a huge buffer in a long-lived process. */
 	if (h->body.cap > (8u << 20))
 		buf_free(&h->body);
+}
+
+void handler_after_answer(struct handler *h)
+{
+	if (h->stored_dir[0] == '\0')
+		return;
+	gallery_job_stored(h->settings, h->stored_dir);
+	h->stored_dir[0] = '\0';
 }

@@ -41,6 +41,11 @@ struct handler {
 	int store_err;            /* why store is NULL */
 	struct logfile log;
 	struct buf body;          /* reused between requests */
+	/*
+	 * The job the last request stored (not a duplicate), for handler_after_answer():
+	 * its folder relative to the output root, "" when none.
+	 */
+	char stored_dir[256];
 };
 
 /* The answer to send. */
@@ -69,5 +74,13 @@ void handler_fini(struct handler *h);
  */
 void handler_handle(struct handler *h, const struct req_meta *m, body_reader_fn read,
 		    void *read_ctx, struct reply *r);
+
+/*
+ * The work that follows a delivery but is not part of its promise, run once the
+ * answer has reached the sender (the one place for it: request.c's loop and
+ * replay call it after each handler_handle()): refreshes the gallery for the job
+ * just stored. Never fails and changes no answer; problems go to stderr.
+ */
+void handler_after_answer(struct handler *h);
 
 #endif
