@@ -43,8 +43,9 @@ static int read_head(int dirfd, const char *name, char *text, size_t size, int *
 	*found = 0;
 	text[0] = '\0';
 	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* A symlink planted in its place is no file of ours: as if absent, and replaced when written. */
 	if (fd < 0)
-		return errno == ENOENT ? IH_OK : fail_errno();
+		return errno == ENOENT || errno == ELOOP ? IH_OK : fail_errno();
 	ssize_t n;
 	do {
 		n = pread(fd, text, size - 1, 0);
@@ -197,6 +198,9 @@ int gallery_index_add(struct gal *g, const struct gallery_jobref *r, const char 
 	}
 	if (rc == IH_OK)
 		rc = dirty_page(g, d, r->day, page);
+	/* The newest page shows the day's counts: an older job's new status changes them. */
+	if (rc == IH_OK && page != pages_of(total.jobs))
+		rc = dirty_page(g, d, r->day, pages_of(total.jobs));
 	/* The first job of a page moves the one before it from <day>.html to <day>-pN.html. */
 	if (rc == IH_OK && is_new && page > 1 && (total.jobs - 1) % GALLERY_PAGE_JOBS == 0)
 		rc = dirty_page(g, d, r->day, page - 1);
