@@ -59,7 +59,7 @@ static void usage(FILE *out)
 	      "                         parameters text chunk (default 1)\n"
 	      "  IMAGEHOOK_GALLERY      0 to stop refreshing OUTPUT_DIR/gallery/ as jobs are\n"
 	      "                         stored (default 1)\n"
-	      "  IMAGEHOOK_THUMBNAILS   1 to make thumbnails while answering: each costs\n"
+	      "  IMAGEHOOK_THUMBNAILS   1 to make thumbnails after each answer: each costs\n"
 	      "                         ~17 ms of CPU per 1024x1024 PNG (default 0: run\n"
 	      "                         `imagehook gallery` from cron to make them)\n"
 	      "\n"
