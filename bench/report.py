@@ -8,7 +8,8 @@ CELLS.jsonl holds one object per measured cell, as run.sh writes them:
    "rss_kb": N, "files": N, "bench": <ihbench's JSON line>}
 and at most one day-fill cell:
   {"server": "dayfill", "fill": N, "window": N, "jobs": N, "pages": N, "seconds": N,
-   "one_day": BOOL, "rss_kb": N, "first": <ihbench>, "mid": <ihbench>, "last": <ihbench>}
+   "one_day": BOOL, "rss_kb": N, "first": <ihbench>, "mid": <ihbench>, "last": <ihbench>,
+   "fresh": <ihbench: as many into an empty output folder right after, or {}>}
 Each receiver's req/s is the median over the rounds; each ratio is the median of the
 ratios of one round (the receivers of one round ran minutes apart, interleaved).
 KEY=VALUE pairs describe the machine and the run; they are listed in OUT.md.
@@ -122,11 +123,14 @@ def md_table(head, table):
 def fill_lines(f):
     first, last = f["first"]["req_per_s"], f["last"]["req_per_s"]
     r = last / first if first else 0
+    fresh = (f.get("fresh") or {}).get("req_per_s")
     head = ["deliveries", "first %d req/s" % f["window"], "middle req/s",
-            "last %d req/s" % f["window"], "last / first", "target", "jobs in the day",
+            "last %d req/s" % f["window"], "last / first", "target",
+            "empty store right after, req/s", "last / empty", "jobs in the day",
             "older day pages", "errors", "seconds"]
     row = [str(f["fill"]), "%.1f" % first, "%.1f" % f["mid"]["req_per_s"], "%.1f" % last,
-           "%.2f" % r, "≥ 0.90 " + ("met" if r >= 0.9 else "**missed**"), str(f["jobs"]),
+           "%.2f" % r, "≥ 0.90 " + ("met" if r >= 0.9 else "**missed**"),
+           fmt(fresh, ".1f"), fmt(fresh and last / fresh, ".2f"), str(f["jobs"]),
            str(f["pages"]),
            str(f["first"]["errors"] + f["mid"]["errors"] + f["last"]["errors"]),
            str(f["seconds"])]
