@@ -313,7 +313,8 @@ static int render_page(struct gal *g, const char *day, unsigned page)
 		m++;
 	}
 	if (rc == IH_OK) {
-		qsort(e, m, sizeof *e, by_key_desc);
+		if (m > 0)
+			qsort(e, m, sizeof *e, by_key_desc);
 		char **cards = malloc((m ? m : 1) * sizeof *cards);
 		if (cards == NULL)
 			rc = IH_ERR_NOMEM;
@@ -401,7 +402,8 @@ static int render_index(struct gal *g)
 			days[n++] = line;
 		line = nl + 1;
 	}
-	qsort(days, n, sizeof days[0], by_string_desc);
+	if (n > 0)
+		qsort(days, n, sizeof days[0], by_string_desc);
 	int more = from > 0 || n > GALLERY_INDEX_DAYS;
 	if (n > GALLERY_INDEX_DAYS)
 		n = GALLERY_INDEX_DAYS;
@@ -620,7 +622,7 @@ int gallery_index_rebuild_day(struct gal *g, int jobsfd, const char *ymd, galler
 		else if (jrc != IH_OK)
 			v[i].key[0] = '\0';   /* reported below, when its card is made */
 	}
-	if (rc == IH_OK)
+	if (rc == IH_OK && n > 0)
 		qsort(v, n, sizeof *v, by_key_asc);
 	unsigned npages = pages_of((unsigned)n);
 	if (rc == IH_OK && (lists = calloc(npages + 1, sizeof *lists)) == NULL)
@@ -667,7 +669,8 @@ int gallery_index_rebuild_day(struct gal *g, int jobsfd, const char *ymd, galler
 		rc = gallery_put_file(g, cardsfd, name, lists[p].data ? lists[p].data : "", lists[p].len);
 	}
 	if (rc == IH_OK) {
-		qsort(v, n, sizeof *v, by_name);
+		if (n > 0)
+			qsort(v, n, sizeof *v, by_name);
 		*removed += remove_stale_cards(g, cardsfd, r.day, v, n);
 		/* Page lists and pages past the new end: an emptier day. */
 		unsigned was = pages_of(old.jobs);
