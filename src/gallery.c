@@ -113,7 +113,9 @@ void gallery_parse_counts(const char *line, struct gallery_counts *k)
 int gallery_put_file(struct gal *g, int dirfd, const char *name, const void *data, size_t len)
 {
 	char tmp[320];
-	snprintf(tmp, sizeof tmp, ".tmp.%ld.%lu.%.200s", (long)getpid(), g->counter++, name);
+	if (g->pid == 0)
+		g->pid = (long)getpid();
+	snprintf(tmp, sizeof tmp, ".tmp.%ld.%lu.%.200s", g->pid, g->counter++, name);
 	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return fail_errno();
@@ -165,13 +167,9 @@ int gallery_open_private(int dirfd, const char *name, int flags)
 		 * Ours only if it is a regular file with no other name: a hard link planted
 		 * here would have us write into a file anywhere on the file system.
 		 */
-		if (fd >= 0 && S_ISREG(sb.st_mode) && sb.st_nlink == 1) {
-			/* O_NONBLOCK was only so that a planted FIFO cannot hang the open. */
-			int fl = fcntl(fd, F_GETFL);
-			if (fl >= 0)
-				(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+		/* O_NONBLOCK is only so that a planted FIFO cannot hang the open: a regular file ignores it. */
+		if (fd >= 0 && S_ISREG(sb.st_mode) && sb.st_nlink == 1)
 			return fd;
-		}
 		if (fd >= 0)
 			close(fd);
 		/* Derived state: drop the name (never what it points at) and start afresh. */

@@ -73,6 +73,7 @@ struct gal {
 	int thumbnails;           /* make missing thumbnails */
 	uint64_t budget;          /* pixels still to decode for this job's thumbnails */
 	unsigned long counter;    /* makes temporary names unique in this process */
+	long pid;                 /* this process, for temporary names; 0 until looked up */
 	unsigned made;            /* thumbnails made */
 };
 
