@@ -67,6 +67,12 @@ def images():
     for name in ("tiny.jpg", "tiny.webp", "tiny-lossless.webp"):
         with open(os.path.join("tests", "fixtures", name), "rb") as f:
             write("image", name, f.read())
+    # One real file of every container (GIF, APNG, AVIF, HEIF, MP4, MOV, WebM, Matroska, ...).
+    media = os.path.join("tests", "fixtures", "media")
+    for name in sorted(os.listdir(media)):
+        if name != "README":
+            with open(os.path.join(media, name), "rb") as f:
+                write("image", "media-" + name, f.read())
     arrays = c_arrays(os.path.join("tests", "unit", "test_image.c"))
     for name in ("jpeg_rst", "jpeg_prog", "webp_vp8l", "webp_vp8", "webp_vp8x"):
         if name in arrays:
@@ -88,6 +94,12 @@ def payloads():
     write("payload", "failed-json-error.json", json.dumps({
         "id": "f", "status": "FAILED", "error": json.dumps({"error_type": "ValueError",
                                                           "error_message": "bad", "hostname": "h"})}).encode())
+    # "@@N" becomes a liftable media-like string (fuzz_payload.c): lifted strings in every field.
+    write("payload", "lifted-everywhere.json",
+          b'{"id":"@@0","status":"@@1","workerId":"@@2","webhook":"@@6","error":{"e":"@@3"},'
+          b'"output":{"images":["@@8"],"x":"[\\"@@4\\"]"},"input":"{\\"a\\":\\"@@5\\"}"}')
+    write("payload", "lifted-key-and-error.json",
+          b'{"@@0":1,"id":"x","output":{"errors":["@@9"],"images":[{"image":"@@7"}]}}')
     write("payload", "hostile.json", b'{"id": "../a\\u0000", "id": "b\\ud800", "status": 1e999, '
           b'"delayTime": 18446744073709551616, "executionTime": -1, "workerId": "\\u001b[31m", '
           b'"webhook": "https://h/x?token=abc&token=", "output": {"images": ["", "====", "data:", '

@@ -79,13 +79,28 @@ enum outcome answer_job_outcome(const struct job_facts *f)
 		return OUTCOME_TIMED_OUT;
 	if (strcmp(st, "COMPLETED") != 0)
 		return OUTCOME_UNKNOWN_STATUS;
-	if (f->output_missing)
-		return OUTCOME_LOST_UPSTREAM;
+	if (f->stored == 0 && f->rejected == 0) {
+		/* No output media: only an error, a lost generation, or nothing to store. */
+		if (f->remote > 0)
+			return OUTCOME_RECORDED;
+		if (f->output_error)
+			return OUTCOME_WORKER_ERROR;
+		if (f->output_missing && f->generation_request)
+			return OUTCOME_LOST_UPSTREAM;
+		return OUTCOME_RECORDED;
+	}
 	if (f->rejected > 0)
 		return f->stored > 0 ? OUTCOME_PARTIAL : OUTCOME_ALL_REJECTED;
-	if (f->output_error)
-		return OUTCOME_WORKER_ERROR;
-	return f->stored > 0 ? OUTCOME_STORED : OUTCOME_RECORDED;
+	if (f->inputs_rejected > 0)
+		return OUTCOME_PARTIAL;
+	return OUTCOME_STORED;
+}
+
+int answer_error_is_warning(enum outcome o, const struct job_facts *f)
+{
+	return f->output_error && (o == OUTCOME_STORED || o == OUTCOME_PARTIAL ||
+				   o == OUTCOME_ALL_REJECTED ||
+				   (o == OUTCOME_RECORDED && f->remote > 0));
 }
 
 static int add_string(struct buf *out, const char *key, const char *value)
@@ -105,15 +120,20 @@ int answer_body(const struct answer_info *info, struct buf *out)
 	if (rc == IH_OK && info->id != NULL)
 		rc = add_string(out, "id", info->id);
 	if (rc == IH_OK && ok)
-		rc = buf_printf(out, ",\"images_stored\":%u,\"images_rejected\":%u,\"duplicate\":%s",
-				info->images_stored, info->images_rejected,
+		rc = buf_printf(out, ",\"images_stored\":%u,\"inputs_stored\":%u,\"images_rejected\":%u,"
+				"\"duplicate\":%s", info->images_stored, info->inputs_stored,
+				info->images_rejected,
 				info->outcome == OUTCOME_DUPLICATE ? "true" : "false");
+	if (rc == IH_OK && info->id_derived)
+		rc = buf_puts(out, ",\"id_derived\":true");
 	if (rc == IH_OK && info->dir != NULL)
 		rc = add_string(out, "dir", info->dir);
 	if (rc == IH_OK && info->rejected != NULL)
 		rc = add_string(out, "rejected", info->rejected);
 	if (rc == IH_OK && info->error != NULL)
 		rc = add_string(out, "error", info->error);
+	if (rc == IH_OK && info->warnings != NULL)
+		rc = add_string(out, "warnings", info->warnings);
 	if (rc == IH_OK)
 		rc = buf_puts(out, "}\n");
 	return rc;

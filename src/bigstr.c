@@ -19,11 +19,32 @@ static int starts_with(const char *s, size_t n, const char *prefix)
 	return n >= p && memcmp(s, prefix, p) == 0;
 }
 
-/* Base64 of the PNG, JPEG and RIFF magic bytes, or a data:image/ URI. */
+/* 1 when s[0..n) is a data: URI whose header (before the comma) says ;base64. */
+static int data_base64(const char *s, size_t n)
+{
+	if (!starts_with(s, n, "data:"))
+		return 0;
+	size_t head = n < 128 ? n : 128;
+	const char *comma = memchr(s, ',', head);
+	return comma != NULL && comma - s >= 7 && memcmp(comma - 7, ";base64", 7) == 0;
+}
+
+/*
+ * Base64 of a media format's magic bytes, each specific enough that text seldom
+ * starts so (a lifted string that is no media is put back before anything reads
+ * it, so a false start costs a copy, never a wrong value): PNG, JPEG, RIFF
+ * (WebP), GIF ("GIF8" = R0lGOD), EBML (WebM/Matroska: 1A 45 DF A3 = GkXfo), ISO
+ * BMFF (MP4/MOV/AVIF/HEIF: a 32-bit box size below 2^24, then "ftyp", which is
+ * "AAAA", two characters of size, then "Z0eXB"); or a data: URI of media or base64.
+ */
 static int image_like(const char *s, size_t n)
 {
 	return starts_with(s, n, "iVBORw0KGgo") || starts_with(s, n, "/9j/") ||
-	       starts_with(s, n, "UklGR") || starts_with(s, n, "data:image/");
+	       starts_with(s, n, "UklGR") || starts_with(s, n, "R0lGOD") ||
+	       starts_with(s, n, "GkXfo") ||
+	       (starts_with(s, n, "AAAA") && n >= 11 && memcmp(s + 6, "Z0eXB", 5) == 0) ||
+	       starts_with(s, n, "data:image/") || starts_with(s, n, "data:video/") ||
+	       data_base64(s, n);
 }
 
 /*

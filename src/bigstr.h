@@ -25,8 +25,9 @@ struct bigstr {
 
 /*
  * Scans body[0..len) and fills *b: every string value (not key) of at least
- * min_len raw bytes whose content starts like base64 of a PNG, JPEG or RIFF, or
- * like a data:image/ URI, and holds only printable ASCII with the escapes \/ \n \r
+ * min_len raw bytes whose content starts like base64 of a PNG, JPEG, RIFF, GIF,
+ * EBML or ISO BMFF file, or like a data: URI of media or base64, and holds only
+ * printable ASCII with the escapes \/ \n \r
  * \t, is lifted. Text that is not JSON is copied as it is (json-c then rejects it).
  * Returns IH_OK or IH_ERR_NOMEM; the caller frees *b with bigstr_free(). Borrows body.
  */

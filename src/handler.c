@@ -25,6 +25,8 @@ struct job_state {
 	struct buf rejected;      /* "index: why; ..." */
 	char kept[160];
 	char error[256];
+	char warnings[256];       /* the job's error, when it is a warning beside stored media */
+	unsigned out_rejected, in_rejected;
 	const char *replay_of;    /* req_meta's: the body is already kept in this file */
 };
 
@@ -126,8 +128,14 @@ static int keep_body(struct handler *h, struct job_state *js, time_t now)
 	char *red = auth_redact(h->settings, h->body.data ? h->body.data : "", h->body.len, &n);
 	if (red == NULL)
 		return IH_ERR_NOMEM;
-	int rc = store_keep_rejected(h->store, now, "body", red, n, js->kept, sizeof js->kept);
+	/* Credentials inside the body (an api key, an S3 config) are redacted too. */
+	struct buf clean = { 0 };
+	int rc = payload_redact_text(red, n, &clean);
 	free(red);
+	if (rc == IH_OK)
+		rc = store_keep_rejected(h->store, now, "body", clean.data, clean.len, js->kept,
+					 sizeof js->kept);
+	buf_free(&clean);
 	if (rc == IH_OK)
 		js->log.kept = js->kept;
 	return rc;
@@ -179,13 +187,14 @@ static int store_image(struct handler *h, struct store_job *job, struct payload 
 		len = img->len;
 	} else {
 		bad = image_check(data, len, &h->settings->image, &info);
-		ext = bad == IH_OK ? image_format_ext(info.format) : "bin";
+		ext = bad == IH_OK ? info.ext : "bin";
 	}
 	if (bad != IH_OK) {
 		snprintf(nm->file, sizeof nm->file, "%s%u.rejected.%s", prefix, n, ext);
 		snprintf(nm->why, sizeof nm->why, "%s", ih_strerror(bad));
 		st->error = nm->why;
 		js->log.images_rejected++;
+		(*(img->role == PAYLOAD_INPUT ? &js->in_rejected : &js->out_rejected))++;
 		if (js->rejected.len > 0)
 			buf_puts(&js->rejected, "; ");
 		buf_printf(&js->rejected, "%s: %s", img->where, nm->why);
@@ -199,9 +208,10 @@ static int store_image(struct handler *h, struct store_job *job, struct payload 
 			st->added_infotext = 1;
 		}
 		snprintf(nm->file, sizeof nm->file, "%s%u.%s", prefix, n, ext);
-		st->format = info.format == IMAGE_JPEG ? "jpeg" : ext;
+		st->format = image_format_name(info.format);
 		st->width = info.width;
 		st->height = info.height;
+		st->duration_ms = info.duration_ms;
 		size_t o = 0;
 		nm->keywords[0] = '\0';
 		for (int k = 0; k < info.n_keywords; k++)
@@ -212,7 +222,11 @@ static int store_image(struct handler *h, struct store_job *job, struct payload 
 				 o ? "," : "");
 		if (nm->keywords[0] != '\0')
 			st->keywords = nm->keywords;
-		js->log.images_stored++;
+		/* images_stored counts what the job made; its input media are counted apart. */
+		if (img->role == PAYLOAD_INPUT)
+			js->log.inputs_stored++;
+		else
+			js->log.images_stored++;
 	}
 	st->file = nm->file;
 	st->bytes = len;
@@ -259,8 +273,12 @@ static int store_job(struct handler *h, struct payload *p, struct job_state *js,
 		size_t len;
 		js->ans.outcome = OUTCOME_DUPLICATE;
 		if (store_job_read(job, record, &text, &len) == IH_OK) {
-			payload_record_summary(text, len, &js->log.images_stored,
-					       &js->log.images_rejected);
+			struct payload_counts c;
+			if (payload_record_counts(text, len, &c) == IH_OK) {
+				js->log.images_stored = c.stored;
+				js->log.inputs_stored = c.inputs_stored;
+				js->log.images_rejected = c.rejected;
+			}
 			free(text);
 		}
 		return IH_OK;
@@ -295,15 +313,31 @@ static int store_job(struct handler *h, struct payload *p, struct job_state *js,
 		if (rc != IH_OK)
 			goto out;
 	}
+	unsigned out_remote = 0;
+	for (size_t i = 0; i < count; i++) {
+		const struct payload_image *img = payload_image(p, i);
+		out_remote += img->kind == PAYLOAD_URL && img->role == PAYLOAD_OUTPUT && img->same_as < 0;
+	}
 	struct job_facts facts = {
 		.status = payload_status(p),
 		.output_missing = payload_output_missing(p),
-		/* A worker's error beside a COMPLETED result is a failure too. */
+		.generation_request = payload_generation_request(p),
+		/* A worker's error beside a COMPLETED result: a warning with media, else a failure. */
 		.output_error = payload_output_error(p) || payload_error_text(p) != NULL,
 		.stored = js->log.images_stored,
-		.rejected = js->log.images_rejected,
+		.rejected = js->out_rejected,
+		.remote = out_remote,
+		.inputs_rejected = js->in_rejected,
 	};
 	js->ans.outcome = answer_job_outcome(&facts);
+	int warning = answer_error_is_warning(js->ans.outcome, &facts) && payload_error_text(p) != NULL;
+	if (warning) {
+		snprintf(js->warnings, sizeof js->warnings, "%s", payload_error_text(p));
+		js->error[0] = '\0';
+	}
+	if (js->ans.outcome != OUTCOME_LOST_UPSTREAM && payload_output_missing(p) &&
+	    strncmp(js->error, "COMPLETED without output", 24) == 0)
+		js->error[0] = '\0';   /* a helper call: nothing was lost */
 
 	char received[40];
 	iso_time(&js->log.when, received, sizeof received);
@@ -318,6 +352,11 @@ static int store_job(struct handler *h, struct payload *p, struct job_state *js,
 		.bytes = h->body.len,
 		/* No checksum of the whole body: 20% of the CPU of a 40 MB callback. */
 		.body_sha256 = NULL,
+		.images_stored = js->log.images_stored,
+		.inputs_stored = js->log.inputs_stored,
+		.images_rejected = js->log.images_rejected,
+		.warnings = warning,
+		.lost_upstream = js->ans.outcome == OUTCOME_LOST_UPSTREAM,
 	};
 	if (hook != NULL && hook_red == NULL)
 		rc = IH_ERR_NOMEM;
@@ -376,6 +415,7 @@ static enum outcome process(struct handler *h, struct job_state *js, struct payl
 	}
 	struct payload *p = *pp;
 	js->ans.id = js->log.id = payload_id(p);
+	js->ans.id_derived = js->log.id_derived = payload_id_derived(p);
 	js->log.status = payload_status(p);
 	js->log.worker_id = payload_worker_id(p);
 	js->log.has_delay = payload_delay_ms(p, &js->log.delay_ms);
@@ -479,6 +519,9 @@ void handler_handle(struct handler *h, const struct req_meta *m, body_reader_fn 
 answer:
 	js.ans.outcome = oc;
 	js.ans.images_stored = js.log.images_stored;
+	js.ans.inputs_stored = js.log.inputs_stored;
+	if (js.warnings[0] != '\0')
+		js.ans.warnings = js.log.warnings = js.warnings;
 	js.ans.images_rejected = js.log.images_rejected;
 	js.ans.rejected = js.rejected.len ? js.rejected.data : NULL;
 	js.log.outcome = oc;

@@ -51,6 +51,10 @@ int logline_format(const struct logline_fields *f, struct buf *out)
 				answer_outcome_name(f->outcome), f->http, f->images_stored,
 				f->images_rejected, f->images_remote, f->bytes);
 	if (rc == IH_OK)
+		rc = buf_printf(out, ",\"inputs_stored\":%u", f->inputs_stored);
+	if (rc == IH_OK && f->id_derived)
+		rc = buf_puts(out, ",\"id_derived\":true");
+	if (rc == IH_OK)
 		rc = add_i64(out, "delayTime", f->has_delay, f->delay_ms);
 	if (rc == IH_OK)
 		rc = add_i64(out, "executionTime", f->has_exec, f->exec_ms);
@@ -66,6 +70,8 @@ int logline_format(const struct logline_fields *f, struct buf *out)
 		rc = add_str(out, "remote", f->remote);
 	if (rc == IH_OK)
 		rc = add_str(out, "error", f->error);
+	if (rc == IH_OK && f->warnings != NULL)
+		rc = add_str(out, "warnings", f->warnings);
 	if (rc == IH_OK)
 		rc = buf_puts(out, "}\n");
 	return rc;

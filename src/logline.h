@@ -19,6 +19,9 @@ struct logline_fields {
 	unsigned images_stored;
 	unsigned images_rejected;
 	unsigned images_remote;   /* URLs recorded, not fetched */
+	unsigned inputs_stored;   /* input media stored (images_stored counts output media) */
+	int id_derived;           /* id derived from the body (local-<sha256>) */
+	const char *warnings;     /* non-fatal errors beside stored media */
 	uint64_t bytes;           /* body bytes received */
 	int has_delay, has_exec;
 	int64_t delay_ms, exec_ms;

@@ -19,13 +19,18 @@ enum payload_kind {
 	PAYLOAD_URL           /* text is a URL: recorded, never fetched */
 };
 
-/* One image reference found in the callback; text points into the parsed tree. */
+/*
+ * One media reference found in the callback (a base64 or data: string anywhere
+ * that decodes to a known format, or any string at a known worker's media
+ * position); text points into the parsed tree or the body.
+ */
 struct payload_image {
 	enum payload_role role;
 	enum payload_kind kind;
 	const char *text;
 	size_t len;
 	char where[96];       /* JSON path of the value, e.g. "output.images[0]" */
+	const char *name;     /* the sender's file name for it (worker-comfyui's filename), or NULL */
 	int infotext;         /* index into the A1111 infotexts, or -1 */
 	int same_as;          /* index of an earlier reference with identical data, or -1 */
 };
@@ -53,8 +58,15 @@ int payload_parse(const char *body, size_t len, const struct payload_limits *lim
 /* Frees a payload; payload_free(NULL) is a no-op. */
 void payload_free(struct payload *p);
 
-/* Accessors: strings are owned by the payload; NULL when the field is absent or not a string. */
+/*
+ * Accessors: strings are owned copies (rendering the record never invalidates
+ * them); NULL when the field is absent or not a string. A lifted string is never
+ * seen here as its marker. A body without an id but with output or error
+ * (runpod-python's local test server) gets "local-<hex SHA-256 of the body>",
+ * and, without a status, COMPLETED.
+ */
 const char *payload_id(const struct payload *p);
+int payload_id_derived(const struct payload *p);       /* 1 when the id was derived */
 const char *payload_status(const struct payload *p);   /* never NULL: "UNKNOWN" if absent */
 const char *payload_worker_id(const struct payload *p);
 const char *payload_webhook(const struct payload *p);
@@ -64,8 +76,12 @@ int payload_exec_ms(const struct payload *p, int64_t *ms);
 const char *payload_error_text(const struct payload *p);
 /* 1 when status is COMPLETED but there is no output at all (lost upstream). */
 int payload_output_missing(const struct payload *p);
-/* 1 when output reports a failure (status "error", a non-empty errors[], or error). */
+/* 1 when output reports a failure (status "error", a non-empty errors[], error, or FastAPI's detail). */
 int payload_output_error(const struct payload *p);
+/* 1 when the input asked for media to be made (A1111 txt2img/img2img/extra-*, a ComfyUI workflow, a prompt). */
+int payload_generation_request(const struct payload *p);
+/* 1 for the format names of videos ("mp4", "mov", "webm", "mkv", ...). */
+int payload_format_is_video(const char *format);
 
 /* Number of image references, and the i-th one (borrowed from p). */
 size_t payload_image_count(const struct payload *p);
@@ -77,9 +93,10 @@ const char *payload_infotext(const struct payload *p, int index);
 /* What became of one image, for the record. */
 struct payload_stored {
 	const char *file;         /* file name in the job folder, or NULL */
-	const char *format;       /* "png", "jpeg", "webp" or NULL */
+	const char *format;       /* "png", "jpeg", "webp", "gif", "mp4", ... or NULL */
 	uint64_t bytes;
 	uint32_t width, height;
+	uint64_t duration_ms;     /* where the container states it; 0 = unknown */
 	const char *sha256;       /* hex */
 	const char *error;        /* why it was rejected, or NULL */
 	const char *keywords;     /* comma-separated PNG text keywords, or NULL */
@@ -94,6 +111,11 @@ struct payload_record_meta {
 	const char *webhook_redacted; /* replaces the webhook field */
 	uint64_t bytes;
 	const char *body_sha256;  /* optional: NULL leaves it out */
+	unsigned images_stored;   /* output media stored */
+	unsigned inputs_stored;   /* input media stored beside them */
+	unsigned images_rejected;
+	int warnings;             /* the error text is a warning beside stored media */
+	int lost_upstream;        /* the outcome is lost_upstream */
 };
 
 /*
@@ -115,6 +137,21 @@ void payload_release_image(struct payload *p, size_t i);
  */
 int payload_record_summary(const char *text, size_t len, unsigned *stored, unsigned *rejected);
 
+/* The same, split by role (each file once). */
+struct payload_counts {
+	unsigned stored, inputs_stored, rejected, remote;
+	int warnings;
+};
+int payload_record_counts(const char *text, size_t len, struct payload_counts *c);
+
+/*
+ * Appends s[0..n) (a body kept because it was refused; any text) to out with the
+ * string value of every key naming a credential (api key, token, secret,
+ * password, access/secret key, authorization) replaced by [REDACTED]. Returns
+ * IH_OK or IH_ERR_NOMEM.
+ */
+int payload_redact_text(const char *s, size_t n, struct buf *out);
+
 
 /* ---- reading back what was written: the gallery's job cards, the stats' log lines ---- */
 
@@ -129,7 +166,9 @@ struct payload_card_param {
 struct payload_card_image {
 	char file[96];            /* file name in the job folder; "" for a URL */
 	char url[256];            /* a remote image's URL; "" otherwise */
-	char format[16];          /* "png", "jpeg", "webp"; "" when rejected */
+	char format[16];          /* "png", "jpeg", "webp", "gif", "mp4", ...; "" when rejected */
+	int video;                /* plays as a video (<video>), not an image */
+	uint64_t duration_ms;     /* 0 when unknown */
 	char rejected[160];       /* why it was rejected; "" when stored */
 	uint32_t width, height;   /* 0 when unknown */
 	int input;                /* an image the job was given, not one it made */
@@ -146,6 +185,7 @@ struct payload_card {
 	char received[40];        /* ISO 8601 UTC of the latest delivery */
 	char worker[80];
 	char error[600];
+	char warnings[600];       /* non-fatal errors beside stored media (shown amber) */
 	char prompt[2000];
 	char negative[1000];
 	char infotext[2000];      /* A1111's text for the first image */
@@ -175,7 +215,7 @@ struct payload_log_entry {
 	char outcome[40];
 	char status[40];
 	int http;
-	unsigned images_stored, images_rejected, images_remote;
+	unsigned images_stored, images_rejected, images_remote, inputs_stored;
 	uint64_t bytes;
 	int has_ms;
 	uint64_t ms;

@@ -215,31 +215,52 @@ static void test_body_appends(void **state)
 static void test_job_outcome(void **state)
 {
 	(void)state;
+	/* status, output missing, generation request, error, stored, rejected, remote, inputs rejected */
+#define F(st, m, g, e, s, r, u, ir) { .status = st, .output_missing = m, .generation_request = g, \
+				       .output_error = e, .stored = s, .rejected = r, .remote = u, \
+				       .inputs_rejected = ir }
 	static const struct {
 		struct job_facts f;
 		enum outcome want;
+		int warning;
 	} cases[] = {
-		{ { "COMPLETED", 0, 0, 3, 0 }, OUTCOME_STORED },
-		{ { "COMPLETED", 0, 0, 0, 0 }, OUTCOME_RECORDED },
-		{ { "COMPLETED", 0, 0, 2, 1 }, OUTCOME_PARTIAL },
-		{ { "COMPLETED", 0, 0, 0, 2 }, OUTCOME_ALL_REJECTED },
-		{ { "COMPLETED", 1, 0, 0, 0 }, OUTCOME_LOST_UPSTREAM },
-		{ { "COMPLETED", 0, 1, 2, 0 }, OUTCOME_WORKER_ERROR },
-		{ { "COMPLETED", 0, 1, 0, 0 }, OUTCOME_WORKER_ERROR },
-		{ { "FAILED", 0, 0, 0, 0 }, OUTCOME_FAILED },
-		{ { "FAILED", 0, 1, 1, 0 }, OUTCOME_FAILED },
-		{ { "CANCELLED", 0, 0, 0, 0 }, OUTCOME_CANCELLED },
-		{ { "TIMED_OUT", 0, 0, 0, 0 }, OUTCOME_TIMED_OUT },
-		{ { "IN_PROGRESS", 0, 0, 0, 0 }, OUTCOME_UNKNOWN_STATUS },
-		{ { "completed", 0, 0, 1, 0 }, OUTCOME_UNKNOWN_STATUS },
-		{ { NULL, 0, 0, 0, 0 }, OUTCOME_UNKNOWN_STATUS },
+		{ F("COMPLETED", 0, 1, 0, 3, 0, 0, 0), OUTCOME_STORED, 0 },
+		{ F("COMPLETED", 0, 1, 0, 0, 0, 0, 0), OUTCOME_RECORDED, 0 },
+		{ F("COMPLETED", 0, 0, 0, 2, 1, 0, 0), OUTCOME_PARTIAL, 0 },
+		{ F("COMPLETED", 0, 0, 0, 0, 2, 0, 0), OUTCOME_ALL_REJECTED, 0 },
+		/* Only a generation request without output is a lost result. */
+		{ F("COMPLETED", 1, 1, 0, 0, 0, 0, 0), OUTCOME_LOST_UPSTREAM, 0 },
+		/* A helper call (set-model, refresh) completes without output: recorded. */
+		{ F("COMPLETED", 1, 0, 0, 0, 0, 0, 0), OUTCOME_RECORDED, 0 },
+		/* Errors beside output media are warnings: stored. */
+		{ F("COMPLETED", 0, 1, 1, 2, 0, 0, 0), OUTCOME_STORED, 1 },
+		{ F("COMPLETED", 0, 1, 1, 2, 1, 0, 0), OUTCOME_PARTIAL, 1 },
+		/* An error and no media (FastAPI's detail too): worker_error. */
+		{ F("COMPLETED", 0, 1, 1, 0, 0, 0, 0), OUTCOME_WORKER_ERROR, 0 },
+		{ F("COMPLETED", 1, 1, 1, 0, 0, 0, 0), OUTCOME_WORKER_ERROR, 0 },
+		/* URLs only: recorded, an error beside them a warning. */
+		{ F("COMPLETED", 0, 1, 0, 0, 0, 2, 0), OUTCOME_RECORDED, 0 },
+		{ F("COMPLETED", 0, 1, 1, 0, 0, 2, 0), OUTCOME_RECORDED, 1 },
+		/* Input media rejected beside stored output: partial; without output: recorded. */
+		{ F("COMPLETED", 0, 1, 0, 1, 0, 0, 1), OUTCOME_PARTIAL, 0 },
+		{ F("COMPLETED", 0, 0, 0, 0, 0, 0, 1), OUTCOME_RECORDED, 0 },
+		{ F("FAILED", 0, 0, 0, 0, 0, 0, 0), OUTCOME_FAILED, 0 },
+		{ F("FAILED", 0, 0, 1, 1, 0, 0, 0), OUTCOME_FAILED, 0 },
+		{ F("CANCELLED", 0, 0, 0, 0, 0, 0, 0), OUTCOME_CANCELLED, 0 },
+		{ F("TIMED_OUT", 0, 0, 0, 0, 0, 0, 0), OUTCOME_TIMED_OUT, 0 },
+		{ F("IN_PROGRESS", 0, 0, 0, 0, 0, 0, 0), OUTCOME_UNKNOWN_STATUS, 0 },
+		{ F("completed", 0, 0, 0, 1, 0, 0, 0), OUTCOME_UNKNOWN_STATUS, 0 },
+		{ F(NULL, 0, 0, 0, 0, 0, 0, 0), OUTCOME_UNKNOWN_STATUS, 0 },
 	};
+#undef F
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		enum outcome got = answer_job_outcome(&cases[i].f);
 		if (got != cases[i].want)
 			fail_msg("case %lu: got %s, want %s", (unsigned long)i, answer_outcome_name(got),
 				 answer_outcome_name(cases[i].want));
 		assert_int_equal(answer_status(got), 200);
+		if (answer_error_is_warning(got, &cases[i].f) != cases[i].warning)
+			fail_msg("case %lu: warning should be %d", (unsigned long)i, cases[i].warning);
 	}
 }
 

@@ -70,6 +70,40 @@ static void test_lifts_values_not_keys(void **state)
 	free(img);
 }
 
+/* The new formats' base64 starts are lifted; generic starts are not. */
+static void test_media_prefixes(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *head;
+		int lifted;
+	} cases[] = {
+		{ "R0lGODlh", 1 },                 /* GIF89a */
+		{ "GkXfo59ChoEBQveBAULygQRC84EIQoKEd2VibQ", 1 }, /* EBML (WebM) */
+		{ "AAAAIGZ0eXBpc29t", 1 },         /* ISO BMFF: size 0x20, ftyp isom */
+		{ "AAAAHGZ0eXBhdmlm", 1 },         /* AVIF */
+		{ "data:video/mp4;base64,AAAA", 1 },
+		{ "data:application/octet-stream;base64,R0lG", 1 },
+		{ "AAAAAAAAAAAAAAAA", 0 },         /* zeros: no ftyp */
+		{ "AAAAIGZ1eXBpc29t", 0 },
+		{ "data:text/plain,hello", 0 },
+		{ "GkX", 0 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *fill = png_b64(5000);
+		size_t h = strlen(cases[i].head);
+		memcpy(fill, cases[i].head, h);
+		char *body = cat("{\"v\":\"", fill, "\"}", NULL, NULL);
+		struct bigstr b;
+		assert_int_equal(bigstr_extract(body, strlen(body), 4096, &b), IH_OK);
+		if ((int)b.n != cases[i].lifted)
+			fail_msg("%s: lifted %lu", cases[i].head, (unsigned long)b.n);
+		bigstr_free(&b);
+		free(body);
+		free(fill);
+	}
+}
+
 static void test_short_and_non_image_strings_stay(void **state)
 {
 	(void)state;
@@ -228,6 +262,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lifts_values_not_keys),
+		cmocka_unit_test(test_media_prefixes),
 		cmocka_unit_test(test_short_and_non_image_strings_stay),
 		cmocka_unit_test(test_simple_escapes_unescaped),
 		cmocka_unit_test(test_other_escapes_and_bytes_not_lifted),

@@ -232,6 +232,8 @@ static void dump_model(const char *body, size_t len, struct buf *out)
 		buf_puts(out, "exec_ms: none\n");
 	put_field(out, "error", payload_error_text(p));
 	buf_printf(out, "output_missing: %d\n", payload_output_missing(p));
+	buf_printf(out, "output_error: %d generation_request: %d id_derived: %d\n",
+		   payload_output_error(p), payload_generation_request(p), payload_id_derived(p));
 	size_t n = payload_image_count(p);
 	buf_printf(out, "images: %zu\n", n);
 	for (size_t i = 0; i < n; i++) {
@@ -242,6 +244,12 @@ static void dump_model(const char *body, size_t len, struct buf *out)
 			   img->kind == PAYLOAD_URL ? "url" : "base64", img->where, img->infotext,
 			   img->len);
 		put_quoted(out, img->text, img->len < 16 ? img->len : 16);
+		if (img->same_as >= 0)
+			buf_printf(out, " same_as=%d", img->same_as);
+		if (img->name != NULL) {
+			buf_puts(out, " name=");
+			put_quoted(out, img->name, strlen(img->name));
+		}
 		buf_puts(out, "\n");
 		const char *it = payload_infotext(p, img->infotext);
 		if (it != NULL) {
@@ -674,7 +682,9 @@ static void test_render_urls_rejects_and_errors(void **state)
 
 	p = parse_fixture("completed_no_output");
 	buf_reset(&out);
-	assert_int_equal(payload_render_record(p, st, &meta, &out), IH_OK);
+	struct payload_record_meta lost = meta;
+	lost.lost_upstream = 1;
+	assert_int_equal(payload_render_record(p, st, &lost, &out), IH_OK);
 	payload_free(p);
 	o = parse_json(out.data, out.len);
 	assert_true(json_object_get_boolean(at(at(o, "imagehook"), "result_lost_upstream")));
@@ -712,19 +722,23 @@ static void test_render_without_webhook_and_after_release(void **state)
 	buf_free(&out);
 }
 
-/* Known bug (reported): SDXL's image_url, a copy of images[0], keeps its base64 in job.json. */
+/* SDXL's image_url, a copy of images[0], is stored once and points at its file. */
 static void test_render_sdxl_image_url_has_no_base64(void **state)
 {
 	(void)state;
 	struct payload *p = parse_fixture("sdxl_data_uri");
-	assert_int_equal(payload_image_count(p), 2);
-	struct payload_stored st[2];
-	char names[2][24];
+	/* images[0], images[1], and image_url: the same text as images[0], stored once. */
+	assert_int_equal(payload_image_count(p), 3);
+	assert_int_equal(payload_image(p, 2)->same_as, 0);
+	struct payload_stored st[3];
+	char names[3][24];
 	fill_stored(p, st, names, 99);
+	st[2] = st[0];
 	struct buf out = { 0 };
 	assert_int_equal(payload_render_record(p, st, &meta, &out), IH_OK);
 	payload_free(p);
 	json_object *o = parse_json(out.data, out.len);
+	assert_string_equal(str_at(at(at(o, "output"), "image_url"), "file"), "0.png");
 	json_object_put(o);
 	if (strstr(out.data, "iVBORw0KGgo") != NULL)
 		fail_msg("base64 left in the record:\n%s", out.data);
@@ -749,6 +763,320 @@ static void test_record_summary_rejects_garbage(void **state)
 	assert_int_equal(r, 1);
 }
 
+static const char red_b64[] = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC";
+
+/* Renders p with every base64 media "stored" as i.png; returns the record text (caller frees). */
+static char *render(struct payload *p, const struct payload_record_meta *m)
+{
+	size_t n = payload_image_count(p);
+	struct payload_stored st[16];
+	char names[16][24];
+	assert_true(n <= 16);
+	fill_stored(p, st, names, 99);
+	for (size_t i = 0; i < n; i++)
+		if (payload_image(p, i)->same_as >= 0)
+			st[i] = st[payload_image(p, i)->same_as];
+	struct buf out = { 0 };
+	assert_int_equal(payload_render_record(p, st, m ? m : &meta, &out), IH_OK);
+	return out.data;
+}
+
+/*
+ * Issue 10 item 1: an id, status or workerId that starts like base64 media and is
+ * long enough to be lifted was read as its marker (a random nonce: every retry a
+ * new folder) and freed under the reader when job.json was rendered.
+ */
+static void test_lifted_fields_read_as_sent(void **state)
+{
+	(void)state;
+	struct buf id = { 0 }, body = { 0 };
+	buf_puts(&id, "iVBORw0KGgo");
+	for (int i = 0; i < 5000; i++)
+		buf_puts(&id, "A");
+	buf_printf(&body, "{\"id\":\"%s\",\"status\":\"/9j/%s\",\"workerId\":\"UklGR%s\","
+		   "\"webhook\":\"data:image/png;base64,%s\","
+		   "\"error\":{\"why\":\"R0lGOD%s\"},\"output\":{\"images\":[\"%s\"]}}",
+		   id.data, id.data, id.data, id.data, id.data, red_b64);
+	struct payload *p = parse_str(body.data, IH_OK);
+	assert_string_equal(payload_id(p), id.data);
+	assert_true(strncmp(payload_status(p), "/9j/iVBORw0KGgo", 15) == 0);
+	assert_int_equal(strlen(payload_status(p)), 4 + id.len);
+	assert_true(strncmp(payload_worker_id(p), "UklGRiVBOR", 10) == 0);
+	assert_true(strncmp(payload_webhook(p), "data:image/png;base64,iVBOR", 27) == 0);
+	/* The error text shows the string, never a marker. */
+	assert_non_null(payload_error_text(p));
+	assert_non_null(strstr(payload_error_text(p), "R0lGODiVBORw0KGgoAAAA"));
+	/* Only the real media is media. */
+	assert_int_equal(payload_image_count(p), 1);
+	const char *id_before = payload_id(p), *worker_before = payload_worker_id(p);
+	char *rec = render(p, NULL);
+	/* Still readable and unchanged after the record was rendered (valgrind/ASan check this). */
+	assert_string_equal(payload_id(p), id.data);
+	assert_ptr_equal(payload_id(p), id_before);
+	assert_ptr_equal(payload_worker_id(p), worker_before);
+	json_object *o = parse_json(rec, strlen(rec));
+	assert_string_equal(str_at(o, "id"), id.data);
+	assert_true(strncmp(str_at(o, "workerId"), "UklGR", 5) == 0);
+	json_object_put(o);
+	free(rec);
+	payload_free(p);
+
+	/* The same body parsed twice gives the same id: a retry is a duplicate. */
+	struct payload *a = parse_str(body.data, IH_OK), *b = parse_str(body.data, IH_OK);
+	assert_string_equal(payload_id(a), payload_id(b));
+	payload_free(a);
+	payload_free(b);
+	buf_free(&id);
+	buf_free(&body);
+}
+
+/* A lifted media string inside an error object shows as a placeholder, not as a marker. */
+static void test_media_inside_error_text(void **state)
+{
+	(void)state;
+	struct buf body = { 0 };
+	buf_printf(&body, "{\"id\":\"e\",\"status\":\"COMPLETED\",\"output\":{\"errors\":[\"");
+	buf_puts(&body, red_b64);
+	for (int i = 0; i < 5000; i++)
+		buf_puts(&body, "A");
+	buf_puts(&body, "\"]}}");
+	struct payload *p = parse_str(body.data, IH_OK);
+	assert_int_equal(payload_image_count(p), 1);
+	assert_string_equal(payload_error_text(p), "output.errors: [\"(media at output.errors[0])\"]");
+	payload_free(p);
+	buf_free(&body);
+}
+
+/* Issue 10 item 8: nothing the sender sent is silently dropped by json-c's one-value-per-key. */
+static void test_keys_distinct(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *body;
+		int want;
+	} cases[] = {
+		{ "{\"id\":\"x\",\"input\":{\"prompt\":\"kept\",\"prompt\\u0000x\":\"lost?\"}}", IH_ERR_NOT_JSON },
+		{ "{\"id\":\"x\",\"input\":{\"p\\u0000\":1}}", IH_ERR_NOT_JSON },
+		{ "{\"id\":\"first\",\"id\":\"second\"}", IH_ERR_NOT_JSON },
+		{ "{\"id\":\"x\",\"a\":{\"k\":1,\"k\":1}}", IH_ERR_NOT_JSON },
+		{ "{\"id\":\"x\",\"a\":[{\"k\":1},{\"k\":2,\"j\":{\"z\":1,\"z\":2}}]}", IH_ERR_NOT_JSON },
+		/* The same key spelt two ways is the same key. */
+		{ "{\"id\":\"x\",\"a\":1,\"\\u0061\":2}", IH_ERR_NOT_JSON },
+		/* The same key in different objects is fine; so is "\\u0000" as a value, or \\\\u0000 in a key. */
+		{ "{\"id\":\"x\",\"a\":[{\"k\":1},{\"k\":2}],\"b\":{\"k\":3}}", IH_OK },
+		{ "{\"id\":\"x\",\"v\":\"a\\u0000b\",\"w\\\\u0000\":1}", IH_OK },
+		/* An escaped backslash, then \u0000: a NUL all the same. */
+		{ "{\"id\":\"x\",\"w\\\\\\u0000\":1}", IH_ERR_NOT_JSON },
+		{ "{\"id\":\"x\",\"s\":\"{\\\"k\\\":1,\\\"k\\\":2}\"}", IH_OK },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct payload *p = NULL;
+		const char *why = NULL;
+		int rc = payload_parse(cases[i].body, strlen(cases[i].body), &golden_limits, &p, &why);
+		if (rc != cases[i].want)
+			fail_msg("case %lu (%s): got %s", (unsigned long)i, cases[i].body, err_name(rc));
+		if (rc != IH_OK)
+			assert_non_null(why);
+		payload_free(p);
+	}
+}
+
+/* Deep bodies the settings allow (up to 1000 levels) are counted whole, not cut at some depth. */
+static void test_keys_distinct_deep(void **state)
+{
+	(void)state;
+	struct payload_limits lim = golden_limits;
+	lim.max_depth = 600;
+	for (int dup = 0; dup <= 1; dup++) {
+		struct buf b = { 0 };
+		buf_puts(&b, "{\"id\":\"deep\",\"a\":");
+		for (int i = 0; i < 500; i++)
+			buf_puts(&b, "{\"k\":");
+		buf_puts(&b, dup ? "{\"z\":1,\"z\":2}" : "{\"z\":1,\"y\":2}");
+		for (int i = 0; i < 500; i++)
+			buf_puts(&b, "}");
+		buf_puts(&b, ",\"b\":{\"c\":1}}");
+		struct payload *p = NULL;
+		const char *why = NULL;
+		assert_int_equal(payload_parse(b.data, b.len, &lim, &p, &why), dup ? IH_ERR_NOT_JSON : IH_OK);
+		payload_free(p);
+		buf_free(&b);
+	}
+}
+
+/* Media are found anywhere, whatever the key; hints add role, name and infotext. */
+static void test_media_discovery(void **state)
+{
+	(void)state;
+	struct buf b = { 0 };
+	/* worker-sdxl-turbo, A1111 extra-single-image, an unknown key, a JSON-string input. */
+	buf_printf(&b, "{\"id\":\"d\",\"status\":\"COMPLETED\",\"output\":{\"images\":[{\"image\":\"%s\",\"seed\":1}],"
+		   "\"image\":\"data:image/png;base64,%s\",\"extra\":{\"deep\":[[{\"thing\":\"%sAAAA\"}]]},"
+		   "\"text\":\"iVBORw0KGgo is how a PNG starts\"},"
+		   "\"input\":\"{\\\"workflow\\\":{},\\\"images\\\":[{\\\"name\\\":\\\"in.png\\\","
+		   "\\\"image\\\":\\\"data:image/png;base64,%sAAAAAAAA\\\"}],\\\"comfy_org_api_key\\\":\\\"k-123\\\"}\"}",
+		   red_b64, red_b64, red_b64, red_b64);
+	struct payload *p = parse_str(b.data, IH_OK);
+	assert_int_equal(payload_image_count(p), 4);
+	assert_string_equal(payload_image(p, 0)->where, "output.images[0].image");
+	assert_string_equal(payload_image(p, 1)->where, "output.image");
+	assert_int_equal(payload_image(p, 1)->same_as, 0);
+	assert_string_equal(payload_image(p, 2)->where, "output.extra.deep[0][0].thing");
+	assert_int_equal(payload_image(p, 2)->role, PAYLOAD_OUTPUT);
+	assert_string_equal(payload_image(p, 3)->where, "input.images[0].image");
+	assert_int_equal(payload_image(p, 3)->role, PAYLOAD_INPUT);
+	assert_string_equal(payload_image(p, 3)->name, "in.png");
+	assert_true(payload_generation_request(p));
+	char *rec = render(p, NULL);
+	payload_free(p);
+	/* No base64 media, no data: URI, no credential left; the JSON-string input shown parsed. */
+	assert_null(strstr(rec, "iVBORw0KGgoAAAAN"));
+	assert_null(strstr(rec, "data:image"));
+	assert_null(strstr(rec, "k-123"));
+	assert_non_null(strstr(rec, "iVBORw0KGgo is how a PNG starts"));
+	json_object *o = parse_json(rec, strlen(rec));
+	json_object *input = at(o, "input");
+	assert_true(json_object_is_type(input, json_type_object));
+	assert_string_equal(str_at(input, "comfy_org_api_key"), "[REDACTED]");
+	json_object *dec = at(at(o, "imagehook"), "decoded_json_strings");
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(dec, 0)), "input");
+	json_object_put(o);
+	free(rec);
+	buf_free(&b);
+
+	/* A file name that is itself media (lifted, or short) is stored, never copied as a name. */
+	buf_reset(&b);
+	buf_printf(&b, "{\"id\":\"n\",\"output\":{\"images\":[{\"data\":\"https://x.invalid/a.png\","
+		   "\"filename\":\"data:video/mp4;base64,AAAAIGZ0eXBpc29t%s\"},"
+		   "{\"data\":\"%s\",\"filename\":\"%s\"}]}}", red_b64, red_b64, red_b64);
+	p = parse_str(b.data, IH_OK);
+	for (size_t i = 0; i < payload_image_count(p); i++)
+		assert_null(payload_image(p, i)->name);
+	rec = render(p, NULL);
+	payload_free(p);
+	assert_null(strstr(rec, "data:video"));
+	free(rec);
+
+	/* Limits still bound it all: count (inside JSON strings too) and depth. */
+	buf_reset(&b);
+	buf_puts(&b, "{\"id\":\"x\",\"output\":{\"a\":\"[");
+	for (unsigned i = 0; i <= golden_limits.max_images; i++)
+		buf_printf(&b, "%s\\\"%s\\\"", i ? "," : "", red_b64);
+	buf_puts(&b, "]\"}}");
+	parse_str(b.data, IH_ERR_TOO_MANY);
+	buf_free(&b);
+}
+
+/* runpod-python's local test server: {"output": ...}, no id, no status. */
+static void test_derived_id(void **state)
+{
+	(void)state;
+	struct buf b = { 0 };
+	buf_printf(&b, "{\"output\":{\"images\":[\"%s\"]}}", red_b64);
+	struct payload *p = parse_str(b.data, IH_OK);
+	assert_true(payload_id_derived(p));
+	assert_true(strncmp(payload_id(p), "local-", 6) == 0);
+	assert_int_equal(strlen(payload_id(p)), 6 + 64);
+	assert_string_equal(payload_status(p), "COMPLETED");
+	char *rec = render(p, NULL);
+	payload_free(p);
+	json_object *o = parse_json(rec, strlen(rec));
+	assert_true(json_object_get_boolean(at(at(o, "imagehook"), "id_derived")));
+	assert_string_equal(str_at(at(o, "imagehook"), "status_assumed"), "COMPLETED");
+	json_object_put(o);
+	struct payload_card *c = malloc(sizeof *c);
+	assert_non_null(c);
+	assert_int_equal(payload_card_parse(rec, strlen(rec), c), IH_OK);
+	assert_true(strncmp(c->id, "local-", 6) == 0);
+	assert_string_equal(c->status, "COMPLETED");
+	free(c);
+	free(rec);
+	/* An error without an id is derived too, but no status is assumed; anything else has no id. */
+	p = parse_str("{\"error\":\"boom\"}", IH_OK);
+	assert_string_equal(payload_status(p), "UNKNOWN");
+	payload_free(p);
+	parse_str("{\"status\":\"COMPLETED\"}", IH_ERR_NO_ID);
+	parse_str("{\"input\":{}}", IH_ERR_NO_ID);
+	buf_free(&b);
+}
+
+/* Credentials inside the body are redacted; presigned result URLs stay. */
+static void test_credentials_redacted(void **state)
+{
+	(void)state;
+	static const char body[] =
+		"{\"id\":\"c\",\"status\":\"COMPLETED\",\"input\":{\"comfy_org_api_key\":\"cok-1\","
+		"\"s3Config\":{\"accessId\":\"AKIA1\",\"accessSecret\":\"sek-2\",\"bucketName\":\"b\","
+		"\"endpointUrl\":\"https://s3.example.invalid\"},\"apiKey\":\"ak-3\",\"HF_TOKEN\":\"hf-4\","
+		"\"password\":\"pw-5\",\"Authorization\":\"Bearer au-6\",\"max_tokens\":77,"
+		"\"token_normalization\":\"none\",\"aws_secret_access_key\":\"as-7\","
+		"\"nested\":\"{\\\"api_key\\\":\\\"nk-8\\\"}\"},"
+		"\"output\":{\"images\":[{\"type\":\"s3_url\",\"data\":\"https://b.s3.example.invalid/x.png?"
+		"X-Amz-Credential=AK%2F1&X-Amz-Signature=abc\"}]}}";
+	struct payload *p = parse_str(body, IH_OK);
+	char *rec = render(p, NULL);
+	payload_free(p);
+	static const char *const gone[] = { "cok-1", "AKIA1", "sek-2", "ak-3", "hf-4", "pw-5",
+					    "au-6", "as-7", "nk-8" };
+	for (size_t i = 0; i < sizeof gone / sizeof gone[0]; i++)
+		if (strstr(rec, gone[i]) != NULL)
+			fail_msg("%s left in the record:\n%s", gone[i], rec);
+	assert_non_null(strstr(rec, "X-Amz-Signature=abc"));
+	assert_non_null(strstr(rec, "\"max_tokens\": 77"));
+	assert_non_null(strstr(rec, "\"token_normalization\": \"none\""));
+	assert_non_null(strstr(rec, "\"bucketName\": \"b\""));
+	free(rec);
+
+	/* A kept body (any text) is redacted in place, the rest byte for byte. */
+	struct buf out = { 0 };
+	static const char kept[] = "{\"comfy_org_api_key\" : \"cok-1\", \"x\": \"y\", \"token\":\"\", "
+				   "\"password\":\"p\\\"w\", broken";
+	assert_int_equal(payload_redact_text(kept, sizeof kept - 1, &out), IH_OK);
+	assert_string_equal(out.data, "{\"comfy_org_api_key\" : \"[REDACTED]\", \"x\": \"y\", \"token\":\"\", "
+				      "\"password\":\"[REDACTED]\", broken");
+	buf_free(&out);
+	/* Inside a JSON document sent as a string (worker-comfyui's input): redacted there too. */
+	static const char inner[] = "{\"input\": \"{\\\"comfy_org_api_key\\\": \\\"cok-9\\\", "
+				    "\\\"prompt\\\": \\\"say \\\\\\\"token\\\\\\\": \\\\\\\"x\\\\\\\"\\\"}\", \"k\": 1}";
+	assert_int_equal(payload_redact_text(inner, sizeof inner - 1, &out), IH_OK);
+	assert_null(strstr(out.data, "cok-9"));
+	assert_non_null(strstr(out.data, "\\\"comfy_org_api_key\\\": \\\"[REDACTED]\\\""));
+	/* A quote escaped inside the inner document is text, not a key: left alone. */
+	assert_non_null(strstr(out.data, "say \\\\\\\"token\\\\\\\": \\\\\\\"x\\\\\\\""));
+	json_object *still = parse_json(out.data, out.len);
+	json_object_put(still);
+	buf_free(&out);
+	assert_int_equal(payload_redact_text("", 0, &out), IH_OK);
+	assert_string_equal(out.data, "");
+	buf_free(&out);
+}
+
+/* The gallery's card knows videos, durations and warnings. */
+static void test_card_video_and_warnings(void **state)
+{
+	(void)state;
+	static const char rec[] =
+		"{\"id\":\"v\",\"status\":\"COMPLETED\",\"imagehook\":{\"outcome\":\"stored\","
+		"\"warnings\":\"output.errors: [\\\"node 3\\\"]\",\"images\":["
+		"{\"file\":\"0.mp4\",\"format\":\"mp4\",\"video\":true,\"duration_ms\":1500},"
+		"{\"file\":\"1.webm\",\"format\":\"webm\"},{\"file\":\"2.gif\",\"format\":\"gif\",\"video\":false},"
+		"{\"file\":\"3.rejected.bin\",\"rejected\":\"bad\"}]}}";
+	struct payload_card *c = malloc(sizeof *c);
+	assert_non_null(c);
+	assert_int_equal(payload_card_parse(rec, sizeof rec - 1, c), IH_OK);
+	assert_string_equal(c->warnings, "output.errors: [\"node 3\"]");
+	assert_int_equal(c->n_images, 4);
+	assert_true(c->images[0].video);
+	assert_int_equal(c->images[0].duration_ms, 1500);
+	assert_true(c->images[1].video);
+	assert_false(c->images[2].video);
+	assert_false(c->images[3].video);
+	free(c);
+	assert_true(payload_format_is_video("mp4"));
+	assert_false(payload_format_is_video("png"));
+	assert_false(payload_format_is_video(NULL));
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -765,6 +1093,14 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_render_without_webhook_and_after_release),
 		cmocka_unit_test(test_record_summary_rejects_garbage),
 		cmocka_unit_test(test_render_sdxl_image_url_has_no_base64),
+		cmocka_unit_test(test_lifted_fields_read_as_sent),
+		cmocka_unit_test(test_media_inside_error_text),
+		cmocka_unit_test(test_keys_distinct),
+		cmocka_unit_test(test_keys_distinct_deep),
+		cmocka_unit_test(test_media_discovery),
+		cmocka_unit_test(test_derived_id),
+		cmocka_unit_test(test_credentials_redacted),
+		cmocka_unit_test(test_card_video_and_warnings),
 	};
 	/* One test per golden fixture, so each passes or fails on its own. */
 	struct CMUnitTest tests[N_FIXTURES + sizeof rest / sizeof rest[0]];
