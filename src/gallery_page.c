@@ -100,20 +100,6 @@ static int is_status(const struct payload_card *c, const char *s)
 	return strcmp(c->status, s) == 0;
 }
 
-/*
- * The worker's warnings beside its media (worker-comfyui's errors[] when images
- * came back), from the payload module's card; "" when it records none.
- */
-static const char *card_warnings(const struct payload_card *c)
-{
-#ifdef PAYLOAD_CARD_HAS_WARNINGS
-	return c->warnings;
-#else
-	(void)c;
-	return "";
-#endif
-}
-
 /* "bad" for a job that failed or lost its result, "warn" for one partly right, else "ok". */
 static const char *card_class(const struct payload_card *c)
 {
@@ -122,7 +108,7 @@ static const char *card_class(const struct payload_card *c)
 	    strcmp(c->outcome, "images_rejected") == 0)
 		return "bad";
 	if (!is_status(c, "COMPLETED") || strcmp(c->outcome, "stored_partial") == 0 ||
-	    card_warnings(c)[0] != '\0')
+	    c->warnings[0] != '\0')
 		return "warn";
 	return "ok";
 }
@@ -280,9 +266,9 @@ int gallery_card_html(const struct payload_card *c, const char *job_dir,
 	if (rejected > 0)
 		putf(&h, "<p class=\"mark %s\">%u image%s rejected (kept as received).</p>\n",
 		     stored > 0 ? "warn" : "bad", rejected, rejected == 1 ? "" : "s");
-	if (card_warnings(c)[0] != '\0') {
+	if (c->warnings[0] != '\0') {
 		put(&h, "<p class=\"mark warn\">Warnings: ");
-		esc(&h, card_warnings(c));
+		esc(&h, c->warnings);
 		put(&h, "</p>\n");
 	}
 	if (c->error[0] != '\0') {
@@ -436,11 +422,7 @@ static void page_foot(struct html *h)
 
 int gallery_is_video(const char *format)
 {
-	static const char *const video[] = { "mp4", "mov", "m4v", "webm", "mkv" };
-	for (size_t i = 0; i < sizeof video / sizeof video[0]; i++)
-		if (strcmp(format, video[i]) == 0)
-			return 1;
-	return 0;
+	return payload_format_is_video(format);
 }
 
 /* " · 2 failed · 1 rejected ..." for counts that are not zero. */

@@ -479,7 +479,11 @@ static void test_card_videos_and_animations(void **state)
 	snprintf(c->images[2].format, sizeof c->images[2].format, "gif");
 	add_image(c, "3.avif", 640, 640, NULL);
 	snprintf(c->images[3].format, sizeof c->images[3].format, "avif");
+	snprintf(c->warnings, sizeof c->warnings, "node 12: <VAE> fell back to tiled decoding");
 	char *html = card(c, NULL);
+	/* Warnings beside stored media: amber, escaped. */
+	assert_non_null(strstr(html, "<article class=\"job warn\""));
+	assert_non_null(strstr(html, "<p class=\"mark warn\">Warnings: node 12: &lt;VAE&gt; fell back"));
 	assert_non_null(strstr(html, "<video controls preload=\"metadata\" "
 				     "src=\"../jobs/2026/11/27/sync-abc/0.mp4\" width=\"256\" height=\"256\">"));
 	assert_non_null(strstr(html, "src=\"../jobs/2026/11/27/sync-abc/1.webm\" width=\"256\" "
