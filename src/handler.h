@@ -41,6 +41,7 @@ struct handler {
 	int store_err;            /* why store is NULL */
 	struct logfile log;
 	struct buf body;          /* reused between requests */
+	char host[256];           /* gethostname(): in every log line */
 	/*
 	 * The job the last request stored (not a duplicate), for handler_after_answer():
 	 * its folder relative to the output root, "" when none.
