@@ -1,11 +1,19 @@
 #!/bin/bash
 # bench/run.sh - measures imagehook behind lighttpd against the transport ceiling
-# (a FastCGI responder that only reads the body) and a Flask peer, per payload size.
+# (a FastCGI responder that only reads the body), the durable limit (one that only
+# writes the body durably) and a Flask peer, per payload size, the cells interleaved.
 #
-# usage: bench/run.sh [--quick] [--no-peer] [--out FILE]
-#   --quick    fewer requests and 5 s per cell instead of 20 s (a smoke run)
-#   --no-peer  skip the Flask + gunicorn peer even if it is available
-#   --out      where the markdown table goes (default: bench/RESULTS.md in the source tree)
+# usage: bench/run.sh [--quick] [--no-peer] [--reps N] [--payloads "small big"]
+#                     [--day-fill] [--no-table] [--out FILE]
+#   --quick     fewer requests and 5 s per cell instead of 20 s, 1 round (a smoke run)
+#   --no-peer   skip the Flask + gunicorn peer even if it is available
+#   --reps N    rounds over every payload and receiver (default 3; --quick 1)
+#   --payloads  which payloads (default: small batch4 big huge)
+#   --day-fill  also fill one day with small deliveries (IHBENCH_DAY_FILL, default
+#               20000; --quick 2000) and compare the req/s of the first and last
+#               twentieth (1,000 of 20,000)
+#   --no-table  only the day-fill cell
+#   --out       where the markdown goes (default: bench/RESULTS.md in the source tree)
 # Environment:
 #   IHBENCH_BUILDDIR      the configured build tree (default: the source tree)
 #   IHBENCH_PAYLOADS      reuse payloads generated earlier by bench/gen.py into this folder
@@ -15,11 +23,16 @@
 # Needs: lighttpd, python3 + python3-pil; for the peer python3-flask and gunicorn.
 set -euo pipefail
 
-quick=0 peer=1 out=
+args="$*"
+quick=0 peer=1 out= reps= only= day_fill=0 table=1
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) quick=1 ;;
 	--no-peer) peer=0 ;;
+	--reps) reps=${2:?--reps needs a number}; shift ;;
+	--payloads) only=${2:?--payloads needs names}; shift ;;
+	--day-fill) day_fill=1 ;;
+	--no-table) table=0 ;;
 	--out) out=${2:?--out needs a file}; shift ;;
 	-h | --help) sed -n '2,/^set -e/p' "$0" | sed -n 's/^# \{0,1\}//p'; exit 0 ;;
 	*) echo "run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
@@ -32,9 +45,25 @@ build=${IHBENCH_BUILDDIR:-$top}
 out=${out:-$top/bench/RESULTS.md}
 py=/usr/bin/python3
 if [ $quick = 1 ]; then
-	secs=5; counts="small=200 batch4=40 big=20 huge=6"
+	secs=5; counts="small=200 batch4=40 big=20 huge=6"; reps=${reps:-1}
+	fill=${IHBENCH_DAY_FILL:-2000}
 else
-	secs=20; counts="small=1500 batch4=300 big=300 huge=60"
+	secs=20; counts="small=1500 batch4=300 big=300 huge=60"; reps=${reps:-3}
+	fill=${IHBENCH_DAY_FILL:-20000}
+fi
+case $reps in '' | *[!0-9]* | 0) echo "run.sh: --reps takes a number, 1 or more" >&2; exit 2 ;; esac
+case $fill in '' | *[!0-9]*) echo "run.sh: IHBENCH_DAY_FILL takes a number" >&2; exit 2 ;; esac
+if [ $fill -lt 100 ] || [ $fill -gt 200000 ]; then echo "run.sh: IHBENCH_DAY_FILL from 100 to 200000" >&2; exit 2; fi
+if [ -n "$only" ]; then
+	sel=
+	for n in $only; do
+		c=$(tr ' ' '\n' <<<"$counts" | grep "^$n=") || { echo "run.sh: no payload $n" >&2; exit 2; }
+		sel="$sel $c"
+	done
+	counts=${sel# }
+fi
+if [ $table = 0 ]; then
+	[ $day_fill = 1 ] || { echo "run.sh: --no-table without --day-fill measures nothing" >&2; exit 2; }
 fi
 
 for tool in lighttpd $py; do
@@ -59,7 +88,7 @@ say() { printf '== %s\n' "$*" >&2; }
 # The bench programs and imagehook from the project's build tree; when the tree
 # cannot be configured or imagehook does not build, the bench programs are compiled
 # directly and the imagehook cells are skipped.
-ihbin= nullbin= benchbin=
+ihbin= nullbin= benchbin= durablebin=
 if [ ! -f "$build/Makefile" ]; then
 	say "configuring $build"
 	{ [ -x "$top/configure" ] || (cd "$top" && autoreconf -fi); } >"$T/configure.log" 2>&1 &&
@@ -74,8 +103,10 @@ if [ -f "$build/Makefile" ]; then
 		say "imagehook does not build: its cells are skipped (tail of the log:)"
 		tail -n 5 "$T/make.log" >&2
 	fi
-	if make -C "$build" -j"$(nproc)" bench/null_responder bench/ihbench >>"$T/make.log" 2>&1; then
+	if make -C "$build" -j"$(nproc)" bench/null_responder bench/durable_responder bench/ihbench \
+		>>"$T/make.log" 2>&1; then
 		nullbin=$build/bench/null_responder benchbin=$build/bench/ihbench
+		durablebin=$build/bench/durable_responder
 	fi
 fi
 if [ -z "$benchbin" ]; then
@@ -83,16 +114,20 @@ if [ -z "$benchbin" ]; then
 	cc=${CC:-cc}
 	$cc -std=c11 -O2 -Wall -Wextra -o "$T/null_responder" "$top/bench/null_responder.c" \
 		$(pkg-config --cflags --libs fcgi 2>/dev/null || echo -lfcgi)
+	$cc -std=c11 -O2 -Wall -Wextra -o "$T/durable_responder" "$top/bench/durable_responder.c" \
+		$(pkg-config --cflags --libs fcgi 2>/dev/null || echo -lfcgi)
 	$cc -std=c11 -O2 -Wall -Wextra -pthread -o "$T/ihbench" "$top/bench/ihbench.c"
-	nullbin=$T/null_responder benchbin=$T/ihbench
+	nullbin=$T/null_responder benchbin=$T/ihbench durablebin=$T/durable_responder
 fi
 
 # --- payloads ---------------------------------------------------------------
 payloads=${IHBENCH_PAYLOADS:-$T/payloads}
 names=
 for c in $counts; do names="$names ${c%%=*}"; done
+need=$names
+if [ $day_fill = 1 ] && ! grep -qw small <<<"$need"; then need="$need small"; fi
 missing=
-for n in $names; do [ -s "$payloads/$n.json" ] || missing="$missing $n"; done
+for n in $need; do [ -s "$payloads/$n.json" ] || missing="$missing $n"; done
 if [ -n "$missing" ]; then
 	say "generating payloads:$missing"
 	$py "$top/bench/gen.py" "$payloads" $missing >&2
@@ -177,19 +212,26 @@ rss_poll() { # pid file: writes the peak VmHWM of pid's children to file until k
 cells=$T/cells.jsonl
 : >"$cells"
 
-# run_ihbench server payload url: one measured cell, its result appended to $cells
+# The process count the config gives the backend: the peer gets as many workers.
+procs=$(sed -n 's/.*"max-procs"[[:space:]]*=>[[:space:]]*\([0-9][0-9]*\).*/\1/p' "$conf_in" | head -n 1)
+procs=${procs:-1}
+
+# run_ihbench server payload url [ihbench options...]: one measurement into $T/bench.json
 run_ihbench() {
-	local rc=0
-	local count
-	count=$(tr ' ' '\n' <<<"$counts" | sed -n "s/^$2=//p")
-	"$benchbin" -l "$1/$2" -c 4 -n "$count" -d "$secs" -w 1 -b "$payloads/$2.json" "$3" \
+	local rc=0 server=$1 payload=$2 url=$3 count
+	shift 3
+	count=$(tr ' ' '\n' <<<"$counts" | sed -n "s/^$payload=//p")
+	count=${count:-$(tr ' ' '\n' <<<"small=1500" | sed -n "s/^$payload=//p")}
+	if [ $# -eq 0 ]; then set -- -n "$count" -d "$secs" -w 1; fi
+	"$benchbin" -l "$server/$payload" -c 4 "$@" -b "$payloads/$payload.json" "$url" \
 		>"$T/bench.json" || rc=$?
-	if [ $rc -gt 1 ]; then say "ihbench failed ($rc) on $1/$2"; return 1; fi
+	if [ $rc -gt 1 ]; then say "ihbench failed ($rc) on $server/$payload"; return 1; fi
 }
 
-# lighttpd_cell server binary payload
-lighttpd_cell() {
-	local server=$1 bin=$2 payload=$3 port lp poller rc=0 rss files kids k stray=0
+# lighttpd_start name binary: a fresh lighttpd (and output folder) serving binary; sets
+# lp, port, poller (the RSS poller) and url.
+lighttpd_start() {
+	local server=$1 bin=$2
 	rm -rf "$T/sbin" "$T/var" "$T/run" "$T/etc" "$T/upload"
 	mkdir -p "$T/sbin" "$T/var/lib/imagehook" "$T/var/log/imagehook" "$T/run/lighttpd" \
 		"$T/run/imagehook" "$T/etc/imagehook" "$T/upload" "$T/www"
@@ -203,7 +245,7 @@ lighttpd_cell() {
 	server.document-root = "$T/www"
 	server.bind = "127.0.0.1"
 	server.port = $port
-	server.errorlog = "$T/lighttpd-$server-$payload.log"
+	server.errorlog = "$T/lighttpd-$server.log"
 	server.upload-dirs = ( "$T/upload" )
 	include "$T/imagehook.conf"
 	EOF
@@ -213,13 +255,18 @@ lighttpd_cell() {
 	lp=$!
 	pids+=("$lp")
 	if ! wait_port "$port" 10; then
-		say "lighttpd did not start:"; cat "$T/lighttpd-$server-$payload.log" >&2; return 1
+		say "lighttpd did not start:"; cat "$T/lighttpd-$server.log" >&2; return 1
 	fi
 	rm -f "$T/rss"
 	rss_poll "$lp" "$T/rss" &
 	poller=$!
 	pids+=("$poller")
-	run_ihbench "$server" "$payload" "http://127.0.0.1:$port$path?token=$token" || rc=1
+	url="http://127.0.0.1:$port$path?token=$token"
+}
+
+# lighttpd_stop name: stops it; sets rss (peak kB of a backend) and stray.
+lighttpd_stop() {
+	local k kids
 	rss=$(children_hwm "$lp") # the processes still alive; the poller caught the others
 	kill "$poller" && wait "$poller" 2>/dev/null || true
 	if [ -s "$T/rss" ] && [ "$(cat "$T/rss")" -gt "$rss" ]; then rss=$(cat "$T/rss"); fi
@@ -228,6 +275,7 @@ lighttpd_cell() {
 	pids=("${pids[@]:0:${#pids[@]}-2}")
 	# lighttpd sends its backends SIGTERM as it stops; one still there 2 s later
 	# would serve nobody forever. Report it and end it.
+	stray=0
 	for k in $kids; do
 		for _ in 1 2 3 4 5 6 7 8 9 10; do
 			kill -0 "$k" 2>/dev/null || break
@@ -239,51 +287,127 @@ lighttpd_cell() {
 		fi
 	done
 	if [ $stray -gt 0 ]; then
-		say "$server/$payload: $stray FastCGI process(es) ignored lighttpd's SIGTERM (killed)"
+		say "$1: $stray FastCGI process(es) ignored lighttpd's SIGTERM (killed)"
 	fi
-	files=$(find "$T/var/lib/imagehook" -name '*.png' | wc -l)
+}
+
+# lighttpd_cell server binary payload round
+lighttpd_cell() {
+	local server=$1 bin=$2 payload=$3 round=$4 rc=0 files
+	lighttpd_start "$server-$payload" "$bin" || return 1
+	run_ihbench "$server" "$payload" "$url" || rc=1
+	lighttpd_stop "$server/$payload"
+	files=$(find "$T/var/lib/imagehook" -type f \( -name '*.png' -o -name '*.json' \) | wc -l)
 	[ $rc = 0 ] || return 1
-	printf '{"server":"%s","payload":"%s","rss_kb":%s,"files":%s,"stray":%s,"bench":%s}\n' \
-		"$server" "$payload" "$rss" "$files" "$stray" "$(cat "$T/bench.json")" >>"$cells"
+	printf '{"server":"%s","payload":"%s","round":%s,"rss_kb":%s,"files":%s,"stray":%s,"bench":%s}\n' \
+		"$server" "$payload" "$round" "$rss" "$files" "$stray" "$(cat "$T/bench.json")" >>"$cells"
+}
+
+# --- the Flask peer: one gunicorn for the whole run, as many workers as imagehook has processes
+peer_dir=${IHBENCH_PEER_DIR:-$top/../shared/bench}
+# A worktree sits one level deeper than the main checkout.
+if [ -z "${IHBENCH_PEER_DIR:-}" ] && [ ! -d "$peer_dir" ] && [ -d "$top/../../shared/bench" ]; then
+	peer_dir=$(cd "$top/../../shared/bench" && pwd)
+fi
+peer_port=
+start_peer() {
+	if [ -f "$peer_dir/peer_flask.py" ] && command -v gunicorn >/dev/null &&
+		$py -c 'import flask, PIL' 2>/dev/null; then
+		peer_port=$(free_port)
+		mkdir -p "$T/peer-out"
+		OUT=$T/peer-out gunicorn -w "$procs" --timeout 300 -b "127.0.0.1:$peer_port" \
+			--chdir "$peer_dir" peer_flask:app >"$T/gunicorn.log" 2>&1 &
+		gp=$!
+		pids+=("$gp")
+		if ! wait_port "$peer_port" 20; then
+			say "gunicorn did not start"; cat "$T/gunicorn.log" >&2; peer_port=
+		fi
+	else
+		say "no peer: needs $peer_dir/peer_flask.py, gunicorn, python3-flask, python3-pil"
+	fi
+}
+
+peer_cell() { # payload round
+	[ -n "$peer_port" ] || return 1
+	rm -rf "$T/peer-out"/*
+	run_ihbench peer "$1" "http://127.0.0.1:$peer_port/callback" || return 1
+	printf '{"server":"peer","payload":"%s","round":%s,"bench":%s}\n' "$1" "$2" \
+		"$(cat "$T/bench.json")" >>"$cells"
+}
+
+# One cell of one receiver.
+cell() { # server payload round
+	case $1 in
+	ceiling) lighttpd_cell ceiling "$nullbin" "$2" "$3" ;;
+	durable) lighttpd_cell durable "$durablebin" "$2" "$3" ;;
+	imagehook) lighttpd_cell imagehook "$ihbin" "$2" "$3" ;;
+	peer) peer_cell "$2" "$3" ;;
+	esac || say "$1/$2 (round $3): no result"
 }
 
 # Other work on the machine skews every number: keep a trace of it.
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-say "lighttpd config: $conf_name, path $path, $secs s per cell at most"
-for n in $names; do
-	lighttpd_cell ceiling "$nullbin" "$n" || say "ceiling/$n: no result"
-done
-if [ -n "$ihbin" ]; then
-	for n in $names; do
-		lighttpd_cell imagehook "$ihbin" "$n" || say "imagehook/$n: no result"
+say "lighttpd config: $conf_name, path $path, $procs backend processes, $secs s per cell at most"
+servers="ceiling durable"
+[ -n "$ihbin" ] && servers="$servers imagehook"
+if [ $peer = 1 ] && [ $table = 1 ]; then
+	start_peer
+	[ -n "$peer_port" ] && servers="$servers peer"
+fi
+if [ $table = 1 ]; then
+	# Interleaved: every receiver once per payload per round, starting one further along
+	# each round, so that drift on a shared machine hits every receiver alike.
+	set -- $servers
+	nserv=$#
+	for ((round = 1; round <= reps; round++)); do
+		for n in $names; do
+			for ((i = 0; i < nserv; i++)); do
+				set -- $servers
+				shift $(((i + round - 1) % nserv))
+				say "round $round/$reps: $1/$n"
+				cell "$1" "$n" "$round"
+			done
+		done
 	done
 fi
+if [ -n "${gp:-}" ]; then
+	kill "$gp" && wait "$gp" 2>/dev/null || true
+fi
 
-# --- the Flask peer ------------------------------------------------------------
-peer_dir=${IHBENCH_PEER_DIR:-$top/../shared/bench}
-if [ $peer = 1 ]; then
-	if [ -f "$peer_dir/peer_flask.py" ] && command -v gunicorn >/dev/null &&
-		$py -c 'import flask, PIL' 2>/dev/null; then
-		port=$(free_port)
-		mkdir -p "$T/peer-out"
-		OUT=$T/peer-out gunicorn -w 2 --timeout 300 -b "127.0.0.1:$port" --chdir "$peer_dir" \
-			peer_flask:app >"$T/gunicorn.log" 2>&1 &
-		gp=$!
-		pids+=("$gp")
-		if wait_port "$port" 20; then
-			for n in $names; do
-				if run_ihbench peer "$n" "http://127.0.0.1:$port/callback"; then
-					printf '{"server":"peer","payload":"%s","bench":%s}\n' "$n" \
-						"$(cat "$T/bench.json")" >>"$cells"
-				fi
-				rm -rf "$T/peer-out"/*
-			done
-		else
-			say "gunicorn did not start"; cat "$T/gunicorn.log" >&2
+# --- a day filling up ------------------------------------------------------------
+# $fill small deliveries into one day (one imagehook output folder, gallery on):
+# the first and the last twentieth timed apart from the rest.
+if [ $day_fill = 1 ] && [ -n "$ihbin" ]; then
+	win=$((fill / 20)) mid=$((fill - 2 * (fill / 20)))
+	say "day fill: $fill small deliveries into one day ($win timed at each end)"
+	if lighttpd_start imagehook-dayfill "$ihbin"; then
+		day0=$(date -u +%F)
+		t0=$(date +%s)
+		ok=1
+		run_ihbench dayfill small "$url" -n "$win" -d 0 -w 1 && cp "$T/bench.json" "$T/fill-first.json" || ok=0
+		[ $ok = 1 ] && { run_ihbench dayfill small "$url" -n "$mid" -d 0 -w 0 && cp "$T/bench.json" "$T/fill-mid.json" || ok=0; }
+		[ $ok = 1 ] && { run_ihbench dayfill small "$url" -n "$win" -d 0 -w 0 && cp "$T/bench.json" "$T/fill-last.json" || ok=0; }
+		t1=$(date +%s)
+		day1=$(date -u +%F)
+		jobs=$(find "$T/var/lib/imagehook/jobs" -mindepth 4 -maxdepth 4 -type d | wc -l)
+		pages=$(find "$T/var/lib/imagehook/gallery" -maxdepth 1 -name '*-p*.html' | wc -l)
+		lighttpd_stop dayfill
+		# The same count into an empty output folder right after: drift on a shared
+		# machine moves both of these alike, as it may not the first and the last.
+		echo '{}' >"$T/fill-fresh.json"
+		if [ $ok = 1 ] && lighttpd_start imagehook-fresh "$ihbin"; then
+			run_ihbench fresh small "$url" -n "$win" -d 0 -w 1 && cp "$T/bench.json" "$T/fill-fresh.json"
+			lighttpd_stop fresh
 		fi
-		kill "$gp" && wait "$gp" 2>/dev/null || true
-	else
-		say "no peer: needs $peer_dir/peer_flask.py, gunicorn, python3-flask, python3-pil"
+		if [ $ok = 1 ]; then
+			printf '{"server":"dayfill","payload":"small","fill":%s,"window":%s,"jobs":%s,"pages":%s,"seconds":%s,"one_day":%s,"rss_kb":%s,"first":%s,"mid":%s,"last":%s,"fresh":%s}\n' \
+				"$fill" "$win" "$jobs" "$pages" "$((t1 - t0))" \
+				"$([ "$day0" = "$day1" ] && echo true || echo false)" "$rss" \
+				"$(cat "$T/fill-first.json")" "$(cat "$T/fill-mid.json")" "$(cat "$T/fill-last.json")" \
+				"$(cat "$T/fill-fresh.json")" >>"$cells"
+		else
+			say "day fill: no result"
+		fi
 	fi
 fi
 
@@ -295,7 +419,7 @@ if [ -n "$(git -C "$top" status --porcelain --untracked-files=no -- src 2>/dev/n
 fi
 $py "$top/bench/report.py" "$cells" "$out" \
 	"date=$(date -u +%Y-%m-%dT%H:%MZ)" \
-	"command=bench/run.sh$([ $quick = 1 ] && echo ' --quick')" \
+	"command=bench/run.sh${args:+ $args}" \
 	"cpu=${cpu:-unknown}, $(nproc) cores ($(nproc --all) online)" \
 	"memory=$(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)" \
 	"kernel=$(uname -sr)" \
@@ -303,7 +427,8 @@ $py "$top/bench/report.py" "$cells" "$out" \
 	"compiler=$(${CC:-cc} --version | head -n 1)" \
 	"imagehook=$([ -n "$ihbin" ] && echo "$ihbin (built from commit $rev)" || echo 'not built')" \
 	"lighttpd config=$conf_name, URL path $path, token in the query" \
-	"load=ihbench, 4 connections, 1 warm-up request each, per cell at most $secs s and $counts requests" \
+	"load=ihbench, 4 connections, 1 warm-up request each, per cell at most $secs s and $counts requests; $reps round(s), the receivers interleaved" \
+	"backend processes=$procs for each lighttpd receiver (max-procs), and $procs gunicorn workers for the peer" \
 	"load average (1, 5, 15 min)=$load_before before, $(cut -d' ' -f1-3 /proc/loadavg) after" \
 	"filesystem of the output=$(df -T "$T" | awk 'NR == 2 {print $2}') ($T)"
 say "results written to $out"

@@ -10,7 +10,8 @@ PACKAGES=(build-essential autoconf automake autoconf-archive pkg-config
 	valgrind curl clang libclang-rt-14-dev chromium logrotate strace
 	libcurl4-openssl-dev ceph-mon ceph-osd radosgw ceph-common
 	dpkg-dev debhelper dh-autoreconf fakeroot lintian apache2-utils
-	prometheus python3-prometheus-client)
+	prometheus python3-prometheus-client
+	python3-pil python3-flask gunicorn)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

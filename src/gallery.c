@@ -1,139 +1,31 @@
-/* gallery.c - static HTML pages of the stored jobs: cards, thumbnails, day pages, index. */
+/* gallery.c - the gallery's entry points: a stored job's refresh (queued) and `imagehook gallery`. */
 #include "ih_config.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "gallery.h"
-#include "store.h"
-#include "utf8.h"
+#include "gallery_impl.h"
 #include "ih_error.h"
-#include "image.h"
-
-/*
- * Layout under <output>/gallery/, all derived from the job folders, so all of it
- * can be deleted and rebuilt with `imagehook gallery`:
- *
- *   index.html                       the days, newest first
- *   YYYY-MM-DD.html                  one day's jobs, newest first
- *   cards/YYYY-MM-DD/<name>.html     one job's card (a fragment of the day page)
- *   cards/YYYY-MM-DD/.summary        the day's counts, read by the index
- *   thumbs/YYYY-MM-DD/<name>/<file>  thumbnails of the job's PNG images
- *
- * Files are written to a temporary name and renamed into place, without fsync:
- * readers (browsers, the next rebuild) only ever see a whole old or a whole new
- * file, and what a power cut may lose is rebuilt from the durable job folders by
- * the next delivery of that day or by `imagehook gallery`. The job's own promise
- * (200 means durable) does not depend on any of it, so it pays for none of it.
- */
+#include "store.h"
 
 #define MAX_JOB_JSON (16u << 20)
-#define MAX_IMAGE_FILE (64u << 20)
-#define MAX_CARD (1u << 20)
-#define MAX_SUMMARY 4096
+#define MAX_QUEUE (4u << 20)
 
-
-/* ---- HTML text ------------------------------------------------------------- */
-
-
-int gallery_escape(struct buf *out, const char *s, size_t n)
+static int fail_errno(void)
 {
-	static const char fffd[] = "\xef\xbf\xbd";
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, plain = 0;   /* p[plain..i) is copied as it is */
-	int rc = buf_reserve(out, n);
-	while (rc == IH_OK && i < n) {
-		const char *rep = NULL;
-		size_t take = 1;
-		uint32_t cp = 0;
-		switch (p[i]) {
-		case '&':
-			rep = "&amp;";
-			break;
-		case '<':
-			rep = "&lt;";
-			break;
-		case '>':
-			rep = "&gt;";
-			break;
-		case '"':
-			rep = "&quot;";
-			break;
-		case '\'':
-			rep = "&#39;";
-			break;
-		default:
-			take = utf8_seq(p + i, n - i, &cp);
-			/* C0 and C1 controls are not text: HTML would show them as garbage or not at all. */
-			if (take == 0 || (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') ||
-			    (cp >= 0x7f && cp <= 0x9f)) {
-				rep = fffd;
-				if (take == 0)
-					take = 1;
-			}
-			break;
-		}
-		if (rep != NULL) {
-			rc = buf_append(out, p + plain, i - plain);
-			if (rc == IH_OK)
-				rc = buf_puts(out, rep);
-			plain = i + take;
-		}
-		i += take;
-	}
-	if (rc == IH_OK)
-		rc = buf_append(out, p + plain, n - plain);
-	return rc;
+	return ih_err_from_errno(errno);
 }
 
-/* An HTML writer whose first error sticks, so a page is built without a check per line. */
-struct html {
-	struct buf *b;
-	int rc;
-};
-
-static void put(struct html *h, const char *s)
-{
-	if (h->rc == IH_OK)
-		h->rc = buf_puts(h->b, s);
-}
-
-static void putf(struct html *h, const char *fmt, ...) __attribute__((format(__printf__, 2, 3)));
-
-static void putf(struct html *h, const char *fmt, ...)
-{
-	va_list ap;
-	if (h->rc != IH_OK)
-		return;
-	va_start(ap, fmt);
-	h->rc = buf_vprintf(h->b, fmt, ap);
-	va_end(ap);
-}
-
-static void esc(struct html *h, const char *s)
-{
-	if (h->rc == IH_OK)
-		h->rc = gallery_escape(h->b, s, strlen(s));
-}
-
-/* ---- names and paths -------------------------------------------------------- */
-
-/* A job folder, split: "jobs/2026/11/27/x" gives day "2026-11-27", ymd "2026/11/27", name "x". */
-struct jobref {
-	char day[11];
-	char ymd[11];
-	char name[160];
-};
+/* ---- names ------------------------------------------------------------------- */
 
 static int safe_char(int c)
 {
@@ -141,8 +33,7 @@ static int safe_char(int c)
 	       c == '-' || c == '_' || c == '.' || c == '~';
 }
 
-/* A name store_safe_name() can produce: also safe in a URL path, unescaped. */
-static int safe_name(const char *s, size_t max)
+int gallery_safe_name(const char *s, size_t max)
 {
 	size_t n = strlen(s);
 	if (n == 0 || n >= max || s[0] == '.')
@@ -153,8 +44,7 @@ static int safe_name(const char *s, size_t max)
 	return 1;
 }
 
-/* True for text shaped like shape, where '0' stands for any digit. */
-static int shaped(const char *s, size_t n, const char *shape)
+int gallery_shaped(const char *s, size_t n, const char *shape)
 {
 	if (n != strlen(shape))
 		return 0;
@@ -164,11 +54,11 @@ static int shaped(const char *s, size_t n, const char *shape)
 	return 1;
 }
 
-static int parse_job_dir(const char *dir, struct jobref *r)
+int gallery_parse_job_dir(const char *dir, struct gallery_jobref *r)
 {
 	/* "jobs/" "YYYY/MM/DD" "/" name */
-	if (strncmp(dir, "jobs/", 5) != 0 || strlen(dir) < 17 || !shaped(dir + 5, 10, "0000/00/00") ||
-	    dir[15] != '/' || !safe_name(dir + 16, sizeof r->name))
+	if (strncmp(dir, "jobs/", 5) != 0 || strlen(dir) < 17 || !gallery_shaped(dir + 5, 10, "0000/00/00") ||
+	    dir[15] != '/' || !gallery_safe_name(dir + 16, sizeof r->name))
 		return IH_ERR_LIMIT;
 	memcpy(r->ymd, dir + 5, 10);
 	r->ymd[10] = '\0';
@@ -179,267 +69,53 @@ static int parse_job_dir(const char *dir, struct jobref *r)
 	return IH_OK;
 }
 
-/* ---- cards ------------------------------------------------------------------ */
-
-static int is_status(const struct payload_card *c, const char *s)
+static unsigned field_u(const char *line, const char *key)
 {
-	return strcmp(c->status, s) == 0;
+	const char *p = strstr(line, key);
+	return p ? (unsigned)strtoul(p + strlen(key), NULL, 10) : 0;
 }
 
-/* "bad" for a job that failed or lost its result, "warn" for one partly right, else "ok". */
-static const char *card_class(const struct payload_card *c)
+void gallery_parse_counts(const char *line, struct gallery_counts *k)
 {
-	if (is_status(c, "FAILED") || is_status(c, "CANCELLED") || is_status(c, "TIMED_OUT") ||
-	    c->lost_upstream || strcmp(c->outcome, "worker_error") == 0 ||
-	    strcmp(c->outcome, "images_rejected") == 0)
-		return "bad";
-	if (!is_status(c, "COMPLETED") || strcmp(c->outcome, "stored_partial") == 0)
-		return "warn";
-	return "ok";
-}
-
-static void put_duration(struct html *h, int64_t ms)
-{
-	if (ms < 0)
-		ms = 0;
-	if (ms < 1000)
-		putf(h, "%lld ms", (long long)ms);
-	else if (ms < 60000)
-		putf(h, "%.1f s", (double)ms / 1000.0);
-	else
-		putf(h, "%lld min %lld s", (long long)(ms / 60000), (long long)(ms % 60000 / 1000));
-}
-
-/* The receive time as a sort key: only the characters an ISO 8601 time has. */
-static void sort_key(const char *received, char *key, size_t size)
-{
-	size_t n = strlen(received);
-	int ok = n > 0 && n < size;
-	for (size_t i = 0; ok && i < n; i++)
-		ok = (received[i] >= '0' && received[i] <= '9') || strchr("-:.TZ", received[i]) != NULL;
-	snprintf(key, size, "%s", ok ? received : "0");
-}
-
-/* Scales w x h into a box of GALLERY_THUMB_SIDE, for the size a browser reserves. */
-static void fit(uint32_t w, uint32_t h, uint32_t *ow, uint32_t *oh)
-{
-	uint32_t big = w > h ? w : h;
-	if (big <= GALLERY_THUMB_SIDE || big == 0) {
-		*ow = w;
-		*oh = h;
-		return;
+	/* Only the first line: a card's text below it comes from the sender. */
+	char first[1024];
+	size_t n = strcspn(line, "\n");
+	snprintf(first, sizeof first, "%.*s", (int)(n < sizeof first ? n : sizeof first - 1), line);
+	memset(k, 0, sizeof *k);
+	k->jobs = field_u(first, " jobs=");
+	k->images = field_u(first, " images=");
+	k->bad = field_u(first, " bad=");
+	k->rejected = field_u(first, " rejected=");
+	k->lost = field_u(first, " lost=");
+	k->page = field_u(first, " page=");
+	const char *t = strstr(first, " t=");
+	if (t != NULL) {
+		size_t kn = strcspn(t + 3, " ");
+		snprintf(k->key, sizeof k->key, "%.*s", (int)(kn < sizeof k->key ? kn : sizeof k->key - 1),
+			 t + 3);
 	}
-	*ow = (uint32_t)(((uint64_t)w * GALLERY_THUMB_SIDE + big / 2) / big);
-	*oh = (uint32_t)(((uint64_t)h * GALLERY_THUMB_SIDE + big / 2) / big);
-	if (*ow == 0)
-		*ow = 1;
-	if (*oh == 0)
-		*oh = 1;
-}
-
-static void card_image(struct html *h, const struct jobref *r, const struct payload_card_image *im,
-		       const struct gallery_thumb *t)
-{
-	if (im->file[0] == '\0') {
-		/* Recorded, never fetched: shown as text, for it is the sender's URL. */
-		put(h, "<div class=\"rej remote\"><b>remote image, not fetched</b> ");
-		esc(h, im->url);
-		put(h, "</div>\n");
-		return;
-	}
-	if (!safe_name(im->file, sizeof im->file))
-		return;
-	if (im->rejected[0] != '\0') {
-		put(h, "<div class=\"rej\"><b>rejected</b> ");
-		esc(h, im->rejected);
-		putf(h, " <a href=\"../jobs/%s/%s/%s\">kept bytes</a></div>\n", r->ymd, r->name,
-		     im->file);
-		return;
-	}
-	uint32_t w = 0, hh = 0;
-	putf(h, "<a href=\"../jobs/%s/%s/%s\"><img ", r->ymd, r->name, im->file);
-	if (t->made) {
-		putf(h, "src=\"thumbs/%s/%s/%s\"", r->day, r->name, im->file);
-		w = t->width;
-		hh = t->height;
-	} else {
-		putf(h, "src=\"../jobs/%s/%s/%s\"", r->ymd, r->name, im->file);
-		fit(im->width, im->height, &w, &hh);
-	}
-	if (w > 0 && hh > 0)
-		putf(h, " width=\"%u\" height=\"%u\"", w, hh);
-	putf(h, " alt=\"%s\" loading=\"lazy\"></a>\n", im->file);
-}
-
-static void card_inputs(struct html *h, const struct jobref *r, const struct payload_card *c)
-{
-	int any = 0;
-	for (unsigned i = 0; i < c->n_images; i++) {
-		const struct payload_card_image *im = &c->images[i];
-		if (!im->input || !safe_name(im->file, sizeof im->file))
-			continue;
-		put(h, any ? ", " : "<p class=\"meta\">input images: ");
-		putf(h, "<a href=\"../jobs/%s/%s/%s\">%s</a>", r->ymd, r->name, im->file, im->file);
-		if (im->rejected[0] != '\0')
-			put(h, " (rejected)");
-		else if (im->width > 0)
-			putf(h, " (%u\xc3\x97%u)", im->width, im->height);
-		any = 1;
-	}
-	if (any)
-		put(h, "</p>\n");
-}
-
-int gallery_card_html(const struct payload_card *c, const char *job_dir,
-		      const struct gallery_thumb *thumbs, struct buf *out)
-{
-	struct jobref r;
-	struct html h = { out, IH_OK };
-	char key[40];
-	unsigned stored = 0, rejected = 0;
-	const char *first_thumb = NULL;
-	const char *cls = card_class(c);
-
-	if (parse_job_dir(job_dir, &r) != IH_OK)
-		return IH_ERR_LIMIT;
-	for (unsigned i = 0; i < c->n_images; i++) {
-		const struct payload_card_image *im = &c->images[i];
-		if (im->rejected[0] != '\0')
-			rejected++;
-		else if (!im->input && im->file[0] != '\0')
-			stored++;
-		if (first_thumb == NULL && thumbs[i].made && !im->input && safe_name(im->file, sizeof im->file))
-			first_thumb = im->file;
-	}
-	sort_key(c->received, key, sizeof key);
-	/* The day page sorts and counts by this line; nothing in it comes from the sender unchecked. */
-	/* A lost result is counted as lost, not also as failed. */
-	putf(&h, "<!--ih t=%s images=%u bad=%d rejected=%u lost=%d thumb=", key, stored,
-	     strcmp(cls, "bad") == 0 && !c->lost_upstream, rejected, c->lost_upstream);
-	if (first_thumb != NULL)
-		putf(&h, "thumbs/%s/%s/%s", r.day, r.name, first_thumb);
-	else
-		put(&h, "-");
-	putf(&h, " -->\n<article class=\"job %s\" id=\"%s\">\n<h2><span class=\"st %s\">", cls, r.name,
-	     cls);
-	esc(&h, c->status);
-	put(&h, "</span> ");
-	if (shaped(c->received, strlen(c->received), "0000-00-00T00:00:00.000Z")) {
-		put(&h, "<time datetime=\"");
-		esc(&h, c->received);
-		putf(&h, "\">%.8s UTC</time> ", c->received + 11);
-	}
-	putf(&h, "<a class=\"id\" href=\"../jobs/%s/%s/job.json\">", r.ymd, r.name);
-	esc(&h, c->id[0] ? c->id : r.name);
-	put(&h, "</a></h2>\n");
-
-	if (c->lost_upstream)
-		put(&h, "<p class=\"mark bad\">Result lost upstream: the platform reported COMPLETED "
-			"without any output.</p>\n");
-	if (strcmp(c->outcome, "worker_error") == 0)
-		put(&h, "<p class=\"mark bad\">The worker reported an error with its result.</p>\n");
-	if (rejected > 0)
-		putf(&h, "<p class=\"mark %s\">%u image%s rejected (kept as received).</p>\n",
-		     stored > 0 ? "warn" : "bad", rejected, rejected == 1 ? "" : "s");
-	if (c->error[0] != '\0') {
-		put(&h, "<p class=\"err\">");
-		esc(&h, c->error);
-		put(&h, "</p>\n");
-	}
-
-	int grid = 0;
-	for (unsigned i = 0; i < c->n_images; i++) {
-		if (c->images[i].input)
-			continue;
-		if (!grid)
-			put(&h, "<div class=\"imgs\">\n");
-		grid = 1;
-		card_image(&h, &r, &c->images[i], &thumbs[i]);
-	}
-	if (grid)
-		put(&h, "</div>\n");
-	else if (!c->lost_upstream && is_status(c, "COMPLETED"))
-		put(&h, "<p class=\"meta\">No images in the output.</p>\n");
-	if (c->more_images > 0)
-		putf(&h, "<p class=\"meta\">%u more images in <a href=\"../jobs/%s/%s/\">the job "
-			 "folder</a>.</p>\n", c->more_images, r.ymd, r.name);
-	card_inputs(&h, &r, c);
-
-	if (c->prompt[0] != '\0') {
-		put(&h, "<p class=\"prompt\">");
-		esc(&h, c->prompt);
-		put(&h, "</p>\n");
-	}
-	if (c->negative[0] != '\0') {
-		put(&h, "<p class=\"neg\"><span>negative:</span> ");
-		esc(&h, c->negative);
-		put(&h, "</p>\n");
-	}
-	if (c->n_params > 0) {
-		put(&h, "<dl class=\"params\">");
-		for (unsigned i = 0; i < c->n_params; i++) {
-			put(&h, "<div><dt>");
-			esc(&h, c->params[i].name);
-			put(&h, "</dt><dd>");
-			esc(&h, c->params[i].value);
-			put(&h, "</dd></div>");
+	t = strstr(first, " thumb=");
+	if (t != NULL) {
+		t += 7;
+		size_t tn = strcspn(t, " \n");
+		int ok = tn > 0 && tn < sizeof k->thumb && strncmp(t, "thumbs/", 7) == 0;
+		for (size_t i = 0; ok && i < tn; i++)
+			ok = safe_char((unsigned char)t[i]) || t[i] == '/';
+		if (ok && strstr(t, "..") == NULL) {
+			memcpy(k->thumb, t, tn);
+			k->thumb[tn] = '\0';
 		}
-		put(&h, "</dl>\n");
 	}
-	if (c->has_delay || c->has_exec || c->worker[0] != '\0') {
-		const char *sep = "";
-		put(&h, "<p class=\"meta\">");
-		if (c->has_delay) {
-			put(&h, "queued ");
-			put_duration(&h, c->delay_ms);
-			sep = " \xc2\xb7 ";
-		}
-		if (c->has_exec) {
-			put(&h, sep);
-			put(&h, "ran ");
-			put_duration(&h, c->exec_ms);
-			sep = " \xc2\xb7 ";
-		}
-		if (c->worker[0] != '\0') {
-			put(&h, sep);
-			put(&h, "worker ");
-			esc(&h, c->worker);
-		}
-		put(&h, "</p>\n");
-	}
-	if (c->infotext[0] != '\0') {
-		put(&h, "<details><summary>parameters</summary><pre>");
-		esc(&h, c->infotext);
-		put(&h, "</pre></details>\n");
-	}
-	put(&h, "</article>\n");
-	return h.rc;
 }
 
-/* ---- files ------------------------------------------------------------------ */
+/* ---- files ------------------------------------------------------------------- */
 
-struct gal {
-	int rootfd;               /* the output root */
-	int galfd;                /* gallery/ */
-	const struct image_limits *lim;
-	int thumbnails;           /* make missing thumbnails */
-	uint64_t budget;          /* pixels still to decode for this job's thumbnails */
-	unsigned long counter;    /* makes temporary names unique in this process */
-	unsigned made;            /* thumbnails made */
-};
-
-static int fail_errno(void)
-{
-	return ih_err_from_errno(errno);
-}
-
-
-
-/* Writes name in dirfd whole: temporary name, write, rename (no fsync: see the top). */
-static int put_file(struct gal *g, int dirfd, const char *name, const void *data, size_t len)
+int gallery_put_file(struct gal *g, int dirfd, const char *name, const void *data, size_t len)
 {
 	char tmp[320];
-	snprintf(tmp, sizeof tmp, ".tmp.%ld.%lu.%.200s", (long)getpid(), g->counter++, name);
+	if (g->pid == 0)
+		g->pid = (long)getpid();
+	snprintf(tmp, sizeof tmp, ".tmp.%ld.%lu.%.200s", g->pid, g->counter++, name);
 	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return fail_errno();
@@ -455,8 +131,7 @@ static int put_file(struct gal *g, int dirfd, const char *name, const void *data
 	return rc;
 }
 
-/* Reads a whole file of at most cap bytes into a malloc'd, NUL-terminated buffer. */
-static int get_file(int dirfd, const char *name, size_t cap, char **data, size_t *len)
+int gallery_get_file(int dirfd, const char *name, size_t cap, char **data, size_t *len)
 {
 	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
@@ -464,6 +139,8 @@ static int get_file(int dirfd, const char *name, size_t cap, char **data, size_t
 	struct buf b = { 0 };
 	int rc = buf_read_fd(&b, fd, cap);
 	close(fd);
+	if (rc == IH_OK && b.data == NULL)
+		rc = buf_puts(&b, "");
 	if (rc != IH_OK) {
 		buf_free(&b);
 		return rc;
@@ -471,6 +148,113 @@ static int get_file(int dirfd, const char *name, size_t cap, char **data, size_t
 	*data = b.data;
 	*len = b.len;
 	return IH_OK;
+}
+
+int gallery_open_private(int dirfd, const char *name, int flags)
+{
+	for (int attempt = 0; attempt < 3; attempt++) {
+		int fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0640);
+		if (fd < 0 && errno != ELOOP)
+			return -1;
+		struct stat sb;
+		if (fd >= 0 && fstat(fd, &sb) != 0) {
+			int e = errno;
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		/*
+		 * Ours only if it is a regular file with no other name: a hard link planted
+		 * here would have us write into a file anywhere on the file system.
+		 */
+		/* O_NONBLOCK is only so that a planted FIFO cannot hang the open: a regular file ignores it. */
+		if (fd >= 0 && S_ISREG(sb.st_mode) && sb.st_nlink == 1)
+			return fd;
+		if (fd >= 0)
+			close(fd);
+		/* Derived state: drop the name (never what it points at) and start afresh. */
+		if (unlinkat(dirfd, name, 0) != 0 && errno != ENOENT)
+			return -1;
+		if (!(flags & O_CREAT)) {
+			errno = ENOENT;
+			return -1;
+		}
+		flags |= O_EXCL;   /* EEXIST: another process made it meanwhile; look again */
+		fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, 0640);
+		if (fd >= 0)
+			return fd;
+		if (errno != EEXIST)
+			return -1;
+		flags &= ~O_EXCL;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+DIR *gallery_listing(int dirfd)
+{
+	/* fdopendir() takes a dup, which shares dirfd's position: an earlier listing left it at the end. */
+	int fd = dup(dirfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (d == NULL) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		errno = e;
+		return NULL;
+	}
+	rewinddir(d);
+	return d;
+}
+
+static int by_string_desc(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)b, *(const char *const *)a);
+}
+
+int gallery_list_shaped(int dirfd, const char *shape, char ***out, size_t *count)
+{
+	DIR *d = gallery_listing(dirfd);
+	char **v = NULL;
+	size_t n = 0, cap = 0;
+	int rc = IH_OK;
+	*out = NULL;
+	*count = 0;
+	if (d == NULL)
+		return fail_errno();
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (!gallery_shaped(de->d_name, strlen(de->d_name), shape))
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 32;
+			char **nv = realloc(v, ncap * sizeof *nv);
+			if (nv == NULL) {
+				rc = IH_ERR_NOMEM;
+				break;
+			}
+			v = nv;
+			cap = ncap;
+		}
+		if ((v[n] = strdup(de->d_name)) == NULL) {
+			rc = IH_ERR_NOMEM;
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (rc == IH_OK && n > 0)
+		qsort(v, n, sizeof *v, by_string_desc);
+	*out = v;
+	*count = n;
+	return rc;
+}
+
+void gallery_free_list(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
 }
 
 static int gal_open(struct gal *g, const char *output_dir, const struct image_limits *lim)
@@ -494,675 +278,205 @@ static void gal_close(struct gal *g)
 	g->galfd = g->rootfd = -1;
 }
 
-/* Takes an exclusive lock, waiting; returns the descriptor that holds it, or -1. */
-static int lock_file(int dirfd, const char *name, int create)
+/* flock() that retries on EINTR. */
+static int lock(int fd, int how)
 {
-	int fd = openat(dirfd, name, (create ? O_CREAT : 0) | O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0640);
-	if (fd < 0)
-		return -1;
-	while (flock(fd, LOCK_EX) != 0) {
-		if (errno != EINTR) {
-			int e = errno;
-			close(fd);
-			errno = e;
+	while (flock(fd, how) != 0)
+		if (errno != EINTR)
 			return -1;
-		}
-	}
-	return fd;
+	return 0;
 }
 
-/* The size in an existing thumbnail's IHDR; 0 when it is not a whole PNG header. */
-static int thumb_size(int dirfd, const char *name, uint32_t *w, uint32_t *h)
-{
-	static const unsigned char sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
-	unsigned char b[24];
-	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n;
-	do {
-		n = pread(fd, b, sizeof b, 0);
-	} while (n < 0 && errno == EINTR);
-	close(fd);
-	if (n != (ssize_t)sizeof b || memcmp(b, sig, 8) != 0 || memcmp(b + 12, "IHDR", 4) != 0)
-		return 0;
-	*w = (uint32_t)b[16] << 24 | (uint32_t)b[17] << 16 | (uint32_t)b[18] << 8 | b[19];
-	*h = (uint32_t)b[20] << 24 | (uint32_t)b[21] << 16 | (uint32_t)b[22] << 8 | b[23];
-	return *w > 0 && *h > 0 && *w <= GALLERY_THUMB_SIDE && *h <= GALLERY_THUMB_SIDE;
-}
-
-/* True for an image worth a thumbnail: a stored output PNG larger than one. */
-static int wants_thumb(const struct payload_card_image *im)
-{
-	uint32_t big = im->width > im->height ? im->width : im->height;
-	return !im->input && im->rejected[0] == '\0' && strcmp(im->format, "png") == 0 &&
-	       safe_name(im->file, sizeof im->file) && big > GALLERY_THUMB_SIDE &&
-	       (uint64_t)im->width * im->height <= GALLERY_THUMB_MAX_PIXELS;
-}
+/* ---- a job's card ------------------------------------------------------------- */
 
 /*
- * Finds or makes the thumbnails of a card's images. A thumbnail that cannot be
- * made only means the card shows the original: only running out of memory fails.
+ * Reads the job's job.json: sets key and, when card is not NULL, makes the
+ * thumbnails and appends the card. A gallery_card_fn.
  */
-static int make_thumbs(struct gal *g, int jobfd, const struct jobref *r,
-		       const struct payload_card *c, struct gallery_thumb *th)
+static int make_card(void *ctx, int jobfd, const struct gallery_jobref *r, struct buf *card,
+		     char key[40])
 {
-	char rel[200];
-	int dirfd = -1;
-	int rc = IH_OK;
-	for (unsigned i = 0; i < c->n_images && rc != IH_ERR_NOMEM; i++) {
-		const struct payload_card_image *im = &c->images[i];
-		uint64_t pixels = (uint64_t)im->width * im->height;
-		if (!wants_thumb(im))
-			continue;
-		if (dirfd < 0) {
-			snprintf(rel, sizeof rel, "thumbs/%s/%s", r->day, r->name);
-			/* Not making thumbnails: only look for ones made earlier (a mkdir costs ~1 ms). */
-			dirfd = store_open_dirs(g->galfd, rel, g->thumbnails, 0);
-			if (dirfd < 0)
-				break;
-		}
-		if (thumb_size(dirfd, im->file, &th[i].width, &th[i].height)) {
-			th[i].made = 1;
-			continue;
-		}
-		if (!g->thumbnails || pixels > g->budget)
-			continue;
-		g->budget -= pixels;
-		char *data = NULL;
-		unsigned char *png = NULL;
-		size_t len = 0, plen = 0;
-		rc = get_file(jobfd, im->file, MAX_IMAGE_FILE, &data, &len);
-		if (rc == IH_OK)
-			rc = image_png_thumbnail((const unsigned char *)data, len, g->lim,
-						 GALLERY_THUMB_SIDE, &png, &plen, &th[i].width,
-						 &th[i].height);
-		if (rc == IH_OK)
-			rc = put_file(g, dirfd, im->file, png, plen);
-		th[i].made = rc == IH_OK;
-		g->made += rc == IH_OK;
-		free(data);
-		free(png);
-	}
-	if (dirfd >= 0)
-		close(dirfd);
-	return rc == IH_ERR_NOMEM ? rc : IH_OK;
-}
-
-/* Rewrites the card of the job in jobfd from its job.json, making thumbnails first. */
-static int refresh_job(struct gal *g, int jobfd, const struct jobref *r)
-{
-	char *text = NULL, rel[200], dir[200];
+	struct gal *g = ctx;
+	char *text = NULL, dir[200];
 	size_t len = 0;
 	struct gallery_thumb *th = NULL;
-	struct buf card = { 0 };
-	int cardsfd = -1;
 	struct payload_card *c = malloc(sizeof *c);
-	int rc = c ? get_file(jobfd, "job.json", MAX_JOB_JSON, &text, &len) : IH_ERR_NOMEM;
+	int rc = c ? gallery_get_file(jobfd, "job.json", MAX_JOB_JSON, &text, &len) : IH_ERR_NOMEM;
 	if (rc == IH_OK)
 		rc = payload_card_parse(text, len, c);
-	if (rc == IH_OK && (th = calloc(c->n_images + 1, sizeof *th)) == NULL)
-		rc = IH_ERR_NOMEM;
-	g->budget = GALLERY_JOB_PIXEL_BUDGET;
 	if (rc == IH_OK)
-		rc = make_thumbs(g, jobfd, r, c, th);
-	snprintf(dir, sizeof dir, "jobs/%s/%s", r->ymd, r->name);
-	if (rc == IH_OK)
-		rc = gallery_card_html(c, dir, th, &card);
-	snprintf(rel, sizeof rel, "cards/%s", r->day);
-	if (rc == IH_OK && (cardsfd = store_open_dirs(g->galfd, rel, 1, 0)) < 0)
-		rc = fail_errno();
-	snprintf(rel, sizeof rel, "%s.html", r->name);
-	if (rc == IH_OK)
-		rc = put_file(g, cardsfd, rel, card.data, card.len);
-	if (cardsfd >= 0)
-		close(cardsfd);
-	buf_free(&card);
+		gallery_sort_key(c->received, key, 40);
+	if (rc == IH_OK && card != NULL) {
+		g->budget = GALLERY_JOB_PIXEL_BUDGET;
+		if ((th = calloc(c->n_images + 1, sizeof *th)) == NULL)
+			rc = IH_ERR_NOMEM;
+		if (rc == IH_OK)
+			rc = gallery_make_thumbs(g, jobfd, r, c, th);
+		snprintf(dir, sizeof dir, "jobs/%s/%s", r->ymd, r->name);
+		if (rc == IH_OK)
+			rc = gallery_card_html(c, dir, th, card);
+	}
 	free(th);
 	free(text);
 	free(c);
 	return rc;
 }
 
-/* ---- pages ------------------------------------------------------------------ */
-
-static const char css[] =
-	":root{color-scheme:light dark;--bg:#f4f4f1;--fg:#1b1b1f;--card:#fff;--mute:#66666e;"
-	"--line:#dcdcd8;--bad:#b3261e;--warn:#8a5300;--ok:#1f7a35}"
-	"@media (prefers-color-scheme:dark){:root{--bg:#121214;--fg:#ececf0;--card:#1d1d21;"
-	"--mute:#a0a0a8;--line:#34343a;--bad:#ff8a80;--warn:#ffc46b;--ok:#7bd88f}}"
-	"*{box-sizing:border-box}"
-	"body{margin:0 auto;max-width:110rem;padding:1rem;background:var(--bg);color:var(--fg);"
-	"font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}"
-	"a{color:inherit}"
-	"header{display:flex;flex-wrap:wrap;gap:.3rem 1rem;align-items:baseline;margin:0 0 1rem}"
-	"h1{font-size:1.35rem;margin:0}"
-	".meta,footer{color:var(--mute);font-size:.82rem}"
-	".jobs{display:grid;gap:1rem;grid-template-columns:repeat(auto-fill,minmax(min(100%,21rem),1fr))}"
-	".job{min-width:0;background:var(--card);border:1px solid var(--line);border-radius:10px;"
-	"padding:.75rem;overflow-wrap:anywhere}"
-	".job.bad{border-left:6px solid var(--bad)}.job.warn{border-left:6px solid var(--warn)}"
-	".job h2{display:flex;flex-wrap:wrap;gap:.2rem .6rem;align-items:center;margin:0 0 .5rem;"
-	"font-size:.82rem;font-weight:400;color:var(--mute)}"
-	".st{padding:.1rem .5rem;border-radius:1rem;font-weight:700;font-size:.75rem;color:var(--card);"
-	"background:var(--ok)}.st.bad{background:var(--bad)}.st.warn{background:var(--warn)}"
-	".imgs{display:grid;gap:.35rem;margin:.5rem 0;"
-	"grid-template-columns:repeat(auto-fill,minmax(6.5rem,1fr))}"
-	".imgs a{display:block}.imgs img{display:block;width:100%;height:auto;border-radius:6px;"
-	"background:var(--line)}"
-	".rej{padding:.4rem;border:2px dashed var(--bad);border-radius:6px;color:var(--bad);"
-	"font-size:.8rem}"
-	".mark{margin:.4rem 0;padding:.3rem .6rem;border:1px solid var(--bad);border-radius:6px;"
-	"font-weight:600;color:var(--bad)}.mark.warn{border-color:var(--warn);color:var(--warn)}"
-	".err{margin:.4rem 0;color:var(--bad);font-size:.85rem;white-space:pre-wrap}"
-	".prompt{margin:.4rem 0;white-space:pre-wrap}"
-	".neg{margin:.4rem 0;white-space:pre-wrap;color:var(--mute);font-size:.85rem}"
-	".params{display:flex;flex-wrap:wrap;gap:.15rem .9rem;margin:.4rem 0;font-size:.82rem}"
-	".params div{display:flex;gap:.3rem}.params dt{color:var(--mute)}.params dd{margin:0}"
-	"details{font-size:.8rem}pre{white-space:pre-wrap;margin:.3rem 0}"
-	".days{display:grid;gap:.6rem;padding:0;list-style:none;"
-	"grid-template-columns:repeat(auto-fill,minmax(min(100%,19rem),1fr))}"
-	".days a{display:flex;gap:.8rem;align-items:center;padding:.5rem;background:var(--card);"
-	"border:1px solid var(--line);border-radius:10px;text-decoration:none}"
-	".days img{width:4rem;height:4rem;object-fit:cover;border-radius:6px}"
-	".days .none{width:4rem;height:4rem;border-radius:6px;background:var(--line)}"
-	".days b{display:block;font-size:1.05rem}.bad-text{color:var(--bad);font-weight:600}";
-
-static void page_head(struct html *h, const char *title)
+/* The lock-holding variant for `imagehook gallery`: no half-stored job is read. */
+static int make_card_locked(void *ctx, int jobfd, const struct gallery_jobref *r, struct buf *card,
+			    char key[40])
 {
-	/*
-	 * No script may run, whatever a card holds: the page needs none. Images from the
-	 * gallery's own site only; file: as well, for browsers that give every local file
-	 * an origin of its own.
-	 */
-	put(h, "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-	       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-	       "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-	       "img-src 'self' file:; style-src 'unsafe-inline'\">\n"
-	       "<meta name=\"referrer\" content=\"no-referrer\">\n"
-	       "<meta name=\"generator\" content=\"" PACKAGE_STRING "\">\n<title>");
-	esc(h, title);
-	put(h, "</title>\n<style>");
-	put(h, css);
-	put(h, "</style>\n</head>\n<body>\n");
+	/* The handler holds the job folder's lock while it stores. */
+	if (card != NULL && lock(jobfd, LOCK_EX) != 0)
+		return fail_errno();
+	return make_card(ctx, jobfd, r, card, key);
 }
 
-static void page_foot(struct html *h)
+/* Makes the card of job folder dir and puts it on its page (rendered with the batch). */
+static int place_job(struct gal *g, const char *dir, struct gallery_dirty *d)
 {
-	char when[32];
-	struct tm tm;
-	time_t now = time(NULL);
-	if (gmtime_r(&now, &tm) == NULL || strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm) == 0)
-		snprintf(when, sizeof when, "?");
-	putf(h, "<footer>Written by %s at %s UTC. Every job's files are in its folder under "
-		"<a href=\"../jobs/\">jobs/</a>.</footer>\n</body>\n</html>\n", PACKAGE_STRING, when);
-}
-
-/* The counts of a card's first line, or of a day's summary. */
-struct counts {
-	unsigned jobs, images, bad, rejected, lost;
-	char thumb[240];          /* a thumbnail path relative to the gallery, or "" */
-};
-
-static unsigned field_u(const char *line, const char *key)
-{
-	const char *p = strstr(line, key);
-	return p ? (unsigned)strtoul(p + strlen(key), NULL, 10) : 0;
-}
-
-/* Reads "images=3 bad=0 ... thumb=path" (a card's first line or a summary). */
-static void parse_counts(const char *line, struct counts *k)
-{
-	memset(k, 0, sizeof *k);
-	k->jobs = field_u(line, " jobs=");
-	k->images = field_u(line, " images=");
-	k->bad = field_u(line, " bad=");
-	k->rejected = field_u(line, " rejected=");
-	k->lost = field_u(line, " lost=");
-	const char *t = strstr(line, " thumb=");
-	if (t != NULL) {
-		t += 7;
-		size_t n = strcspn(t, " \n");
-		int ok = n > 0 && n < sizeof k->thumb && strncmp(t, "thumbs/", 7) == 0;
-		for (size_t i = 0; ok && i < n; i++)
-			ok = safe_char((unsigned char)t[i]) || t[i] == '/';
-		if (ok && strstr(t, "..") == NULL) {
-			memcpy(k->thumb, t, n);
-			k->thumb[n] = '\0';
-		}
-	}
-}
-
-struct card_entry {
-	char *text;
-	size_t len;
+	struct gallery_jobref r;
+	struct buf card = { 0 };
 	char key[40];
-	char name[160];
-	time_t mtime;
-};
-
-static int by_key_desc(const void *a, const void *b)
-{
-	const struct card_entry *x = a, *y = b;
-	int c = strcmp(y->key, x->key);
-	return c != 0 ? c : strcmp(x->name, y->name);
-}
-
-static int by_mtime_desc(const void *a, const void *b)
-{
-	const struct card_entry *x = a, *y = b;
-	return (y->mtime > x->mtime) - (y->mtime < x->mtime);
-}
-
-static void free_entries(struct card_entry *e, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(e[i].text);
-	free(e);
-}
-
-/*
- * A listing of dirfd from its first entry. The descriptor fdopendir() takes is a
- * dup, which shares dirfd's read position: an earlier listing left it at the end.
- */
-static DIR *open_listing(int dirfd)
-{
-	int fd = dup(dirfd);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (d == NULL) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		errno = e;
-		return NULL;
-	}
-	rewinddir(d);
-	return d;
-}
-
-/* Lists the cards of a day folder (names without ".html"). */
-static int list_cards(int cardsfd, struct card_entry **out, size_t *count)
-{
-	DIR *d = open_listing(cardsfd);
-	struct card_entry *e = NULL;
-	size_t n = 0, cap = 0;
-	int rc = IH_OK;
-	if (d == NULL)
-		return fail_errno();
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		size_t len = strlen(de->d_name);
-		if (len <= 5 || len - 5 >= sizeof e->name || strcmp(de->d_name + len - 5, ".html") != 0 ||
-		    de->d_name[0] == '.')
-			continue;
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			struct card_entry *ne = realloc(e, ncap * sizeof *ne);
-			if (ne == NULL) {
-				rc = IH_ERR_NOMEM;
-				break;
-			}
-			e = ne;
-			cap = ncap;
-		}
-		memset(&e[n], 0, sizeof e[n]);
-		memcpy(e[n].name, de->d_name, len - 5);
-		e[n].name[len - 5] = '\0';
-		n++;
-	}
-	closedir(d);
-	if (rc != IH_OK) {
-		free_entries(e, n);
+	int rc = gallery_parse_job_dir(dir, &r);
+	if (rc != IH_OK)
 		return rc;
-	}
-	*out = e;
-	*count = n;
-	return IH_OK;
-}
-
-/* Rewrites <day>.html from the day's cards, and the day's summary for the index. */
-static int rebuild_day(struct gal *g, const char *day)
-{
-	char rel[64], name[200];
-	struct card_entry *e = NULL;
-	size_t n = 0, omitted = 0;
-	struct buf page = { 0 }, summary = { 0 };
-	struct html h = { &page, IH_OK };
-	struct counts total, k;
-	int rc;
-
-	memset(&total, 0, sizeof total);
-	snprintf(rel, sizeof rel, "cards/%s", day);
-	snprintf(name, sizeof name, "%s.html", day);
-	int cardsfd = store_open_dirs(g->galfd, rel, 0, 0);
-	if (cardsfd < 0) {
-		/* No cards (any more): no page. */
-		if (errno != ENOENT)
-			return fail_errno();
-		if (unlinkat(g->galfd, name, 0) != 0 && errno != ENOENT)
-			return fail_errno();
-		return IH_OK;
-	}
-	rc = list_cards(cardsfd, &e, &n);
-	if (rc == IH_OK && n > GALLERY_DAY_MAX) {
-		/* Only the newest are read: a busy day costs a stat per job, not a read. */
-		struct stat sb;
-		for (size_t i = 0; i < n; i++) {
-			snprintf(name, sizeof name, "%s.html", e[i].name);
-			e[i].mtime = fstatat(cardsfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 ? sb.st_mtime : 0;
-		}
-		qsort(e, n, sizeof *e, by_mtime_desc);
-		omitted = n - GALLERY_DAY_MAX;
-		n = GALLERY_DAY_MAX;
-	}
-	for (size_t i = 0; rc == IH_OK && i < n; i++) {
-		snprintf(name, sizeof name, "%s.html", e[i].name);
-		rc = get_file(cardsfd, name, MAX_CARD, &e[i].text, &e[i].len);
-		if (rc != IH_OK && errno == ENOENT) {
-			/* Removed since the listing (imagehook gallery pruning it): left out. */
-			rc = IH_OK;
-			continue;
-		}
-		if (rc != IH_OK)
-			break;
-		char *nl = strchr(e[i].text, '\n');
-		if (strncmp(e[i].text, "<!--ih t=", 9) != 0 || nl == NULL) {
-			/* Not one of ours, or cut short: left out. */
-			e[i].len = 0;
-			continue;
-		}
-		size_t kn = strcspn(e[i].text + 9, " \n");
-		snprintf(e[i].key, sizeof e[i].key, "%.*s", (int)(kn < 39 ? kn : 39), e[i].text + 9);
-		*nl = '\0';
-		parse_counts(e[i].text, &k);
-		*nl = '\n';
-		total.jobs++;
-		total.images += k.images;
-		total.bad += k.bad;
-		total.rejected += k.rejected;
-		total.lost += k.lost;
-	}
-	if (rc == IH_OK) {
-		qsort(e, n, sizeof *e, by_key_desc);
-		for (size_t i = 0; i < n && total.thumb[0] == '\0'; i++) {
-			char *nl = e[i].len ? strchr(e[i].text, '\n') : NULL;
-			if (nl == NULL)
-				continue;
-			*nl = '\0';
-			parse_counts(e[i].text, &k);
-			*nl = '\n';
-			memcpy(total.thumb, k.thumb, sizeof k.thumb);
-		}
-		total.jobs += (unsigned)omitted;
-		char title[64];
-		snprintf(title, sizeof title, "imagehook jobs of %s", day);
-		page_head(&h, title);
-		putf(&h, "<header><h1>%s</h1><span class=\"meta\">%u job%s \xc2\xb7 %u image%s", day,
-		     total.jobs, total.jobs == 1 ? "" : "s", total.images, total.images == 1 ? "" : "s");
-		if (total.bad > 0)
-			putf(&h, " \xc2\xb7 <span class=\"bad-text\">%u failed</span>", total.bad);
-		if (total.rejected > 0)
-			putf(&h, " \xc2\xb7 <span class=\"bad-text\">%u rejected</span>", total.rejected);
-		if (total.lost > 0)
-			putf(&h, " \xc2\xb7 <span class=\"bad-text\">%u lost upstream</span>", total.lost);
-		put(&h, "</span> <a href=\"index.html\">all days</a></header>\n<main class=\"jobs\">\n");
-		for (size_t i = 0; i < n; i++) {
-			char *nl = e[i].len ? strchr(e[i].text, '\n') : NULL;
-			if (nl != NULL)
-				put(&h, nl + 1);
-		}
-		put(&h, "</main>\n");
-		if (omitted > 0)
-			putf(&h, "<p class=\"meta\">%lu older jobs of this day are not shown; they are "
-				 "in <a href=\"../jobs/%.4s/%.2s/%.2s/\">their folder</a>.</p>\n",
-			     (unsigned long)omitted, day, day + 5, day + 8);
-		page_foot(&h);
-		rc = h.rc;
-	}
-	snprintf(name, sizeof name, "%s.html", day);
-	if (rc == IH_OK)
-		rc = put_file(g, g->galfd, name, page.data, page.len);
-	if (rc == IH_OK)
-		rc = buf_printf(&summary, "day jobs=%u images=%u bad=%u rejected=%u lost=%u thumb=%s\n",
-				total.jobs, total.images, total.bad, total.rejected, total.lost,
-				total.thumb[0] ? total.thumb : "-");
-	if (rc == IH_OK)
-		rc = put_file(g, cardsfd, ".summary", summary.data, summary.len);
-	close(cardsfd);
-	free_entries(e, n + omitted);
-	buf_free(&page);
-	buf_free(&summary);
-	return rc;
-}
-
-static int by_string_desc(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)b, *(const char *const *)a);
-}
-
-/* Lists the entries of dirfd shaped like shape ("0000-00-00"), newest (largest) first. */
-static int list_shaped(int dirfd, const char *shape, char ***out, size_t *count)
-{
-	DIR *d = open_listing(dirfd);
-	char **v = NULL;
-	size_t n = 0, cap = 0;
-	int rc = IH_OK;
-	if (d == NULL)
+	int jobfd = store_open_dirs(g->rootfd, dir, 0, 0);
+	if (jobfd < 0)
 		return fail_errno();
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		if (!shaped(de->d_name, strlen(de->d_name), shape))
-			continue;
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 32;
-			char **nv = realloc(v, ncap * sizeof *nv);
-			if (nv == NULL) {
-				rc = IH_ERR_NOMEM;
-				break;
-			}
-			v = nv;
-			cap = ncap;
-		}
-		if ((v[n] = strdup(de->d_name)) == NULL) {
-			rc = IH_ERR_NOMEM;
-			break;
-		}
-		n++;
-	}
-	closedir(d);
+	rc = make_card(g, jobfd, &r, &card, key);
 	if (rc == IH_OK)
-		qsort(v, n, sizeof *v, by_string_desc);
-	*out = v;
-	*count = n;
+		rc = gallery_index_add(g, &r, card.data, card.len, d);
+	close(jobfd);
+	buf_free(&card);
 	return rc;
 }
 
-static void free_list(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-/* Rewrites index.html from the days' summaries. */
-static int rebuild_index(struct gal *g)
-{
-	char **days = NULL, rel[64];
-	size_t n = 0, shown = 0;
-	struct buf page = { 0 };
-	struct html h = { &page, IH_OK };
-	struct counts k;
-	int cardsfd = store_open_dirs(g->galfd, "cards", 1, 0);
-	int rc = cardsfd < 0 ? fail_errno() : list_shaped(cardsfd, "0000-00-00", &days, &n);
-
-	page_head(&h, "imagehook gallery");
-	put(&h, "<header><h1>Received jobs</h1><span class=\"meta\">by day, newest first</span>"
-		"</header>\n<ul class=\"days\">\n");
-	for (size_t i = 0; rc == IH_OK && i < n; i++) {
-		char *text = NULL;
-		size_t len = 0;
-		snprintf(rel, sizeof rel, "%s/.summary", days[i]);
-		if (get_file(cardsfd, rel, MAX_SUMMARY, &text, &len) != IH_OK)
-			continue;   /* a day being written for the first time, or emptied */
-		parse_counts(text, &k);
-		free(text);
-		if (k.jobs == 0)
-			continue;
-		putf(&h, "<li><a href=\"%s.html\">", days[i]);
-		if (k.thumb[0] != '\0')
-			putf(&h, "<img src=\"%s\" alt=\"\" loading=\"lazy\">", k.thumb);
-		else
-			put(&h, "<span class=\"none\"></span>");
-		putf(&h, "<span><b>%s</b><span class=\"meta\">%u job%s \xc2\xb7 %u image%s", days[i],
-		     k.jobs, k.jobs == 1 ? "" : "s", k.images, k.images == 1 ? "" : "s");
-		if (k.bad > 0)
-			putf(&h, " \xc2\xb7 <span class=\"bad-text\">%u failed</span>", k.bad);
-		if (k.rejected > 0)
-			putf(&h, " \xc2\xb7 <span class=\"bad-text\">%u rejected</span>", k.rejected);
-		if (k.lost > 0)
-			putf(&h, " \xc2\xb7 <span class=\"bad-text\">%u lost upstream</span>", k.lost);
-		put(&h, "</span></span></a></li>\n");
-		shown++;
-	}
-	put(&h, "</ul>\n");
-	if (shown == 0)
-		put(&h, "<p>No jobs yet.</p>\n");
-	page_foot(&h);
-	if (rc == IH_OK)
-		rc = h.rc;
-	if (rc == IH_OK)
-		rc = put_file(g, g->galfd, "index.html", page.data, page.len);
-	if (cardsfd >= 0)
-		close(cardsfd);
-	free_list(days, n);
-	buf_free(&page);
-	return rc;
-}
-
-/* Rewrites the pages of the given days and the index, under the gallery's lock. */
-static int rebuild_pages(struct gal *g, char *const *days, size_t n)
-{
-	int lockfd = lock_file(g->galfd, ".lock", 1);
-	if (lockfd < 0)
-		return fail_errno();
-	/*
-	 * Without the lock, two processes could each list the cards before the other's
-	 * was written, and the last rename would drop one job. With it, whoever rebuilds
-	 * last has seen every card written before it took the lock.
-	 */
-	int rc = IH_OK;
-	for (size_t i = 0; rc == IH_OK && i < n; i++)
-		rc = rebuild_day(g, days[i]);
-	if (rc == IH_OK)
-		rc = rebuild_index(g);
-	close(lockfd);
-	return rc;
-}
-
-/* Sets (1) or clears (0) the "pages need a rebuild" flag, one byte of gallery/.pending. */
-static int pending_set(int fd, int on)
-{
-	char c = on ? '1' : '0';
-	return pwrite(fd, &c, 1, 0) == 1 ? IH_OK : fail_errno();
-}
-
-static int pending_get(int fd)
-{
-	char c = '0';
-	return pread(fd, &c, 1, 0) == 1 && c == '1';
-}
+/* ---- the queue ------------------------------------------------------------------ */
 
 /*
- * The request path's rebuild, coalesced like a group commit: under load,
- * deliveries do not each rewrite the same day page. A delivery whose card is
- * written raises the pending flag, then waits for the flag's lock. If the flag is
- * down by then, a rebuild that started after its card was written has run (the
- * flag is lowered just before each rebuild lists the cards), so the card is on
- * the page; if it is still up, this delivery rebuilds, for itself and for every
- * delivery that raised it meanwhile. The wait is at most one rebuild.
+ * Deliveries do not each wait for the pages: a delivery appends its job to
+ * gallery/.queue, then takes the gallery lock only if it is free. Whoever holds
+ * it places every queued job, renders each changed page once, and after letting
+ * go looks at the queue again: a job queued while the lock was held was queued
+ * before the holder let go, so the holder (or the next one) sees it, and the last
+ * card is always on its page. A process never waits for another's rendering.
  */
-static int rebuild_pages_coalesced(struct gal *g, char *const *days, size_t n)
+static int queue_push(int qfd, const char *dir)
 {
-	int fd = openat(g->galfd, ".pending", O_CREAT | O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0640);
-	if (fd < 0)
+	char line[300];
+	int n = snprintf(line, sizeof line, "%s\n", dir);
+	if (n < 0 || (size_t)n >= sizeof line)
+		return IH_ERR_LIMIT;
+	if (lock(qfd, LOCK_EX) != 0)
 		return fail_errno();
-	int rc = pending_set(fd, 1);
-	while (rc == IH_OK && flock(fd, LOCK_EX) != 0) {
-		if (errno != EINTR)
-			rc = fail_errno();
-	}
-	if (rc == IH_OK && pending_get(fd)) {
-		rc = pending_set(fd, 0);
-		if (rc == IH_OK)
-			rc = rebuild_pages(g, days, n);
-	}
-	close(fd);
+	int rc = store_write_all(qfd, line, (size_t)n) == 0 ? IH_OK : fail_errno();
+	(void)flock(qfd, LOCK_UN);   /* close() would release it too */
 	return rc;
+}
+
+/* Takes everything queued into out (NUL-terminated), leaving the queue empty. */
+static int queue_take(int qfd, struct buf *out)
+{
+	buf_reset(out);
+	if (lock(qfd, LOCK_EX) != 0)
+		return fail_errno();
+	int rc = lseek(qfd, 0, SEEK_SET) == 0 ? buf_read_fd(out, qfd, MAX_QUEUE) : fail_errno();
+	if (rc == IH_OK && ftruncate(qfd, 0) != 0)
+		rc = fail_errno();
+	(void)flock(qfd, LOCK_UN);
+	return rc;
+}
+
+static int queue_empty(int qfd)
+{
+	struct stat sb;
+	return fstat(qfd, &sb) == 0 && sb.st_size == 0;
+}
+
+/* Places every queued job, each once, then renders; the gallery lock is held. */
+static void drain(struct gal *g, int qfd, FILE *err)
+{
+	struct gallery_dirty d;
+	struct buf q = { 0 };
+	memset(&d, 0, sizeof d);
+	while (queue_take(qfd, &q) == IH_OK && q.len > 0) {
+		char *start = q.data;
+		for (char *nl; (nl = strchr(start, '\n')) != NULL; start = nl + 1) {
+			*nl = '\0';
+			int seen = 0;
+			/* The same job twice in one batch (two statuses at once): once is enough. */
+			for (char *p = q.data; !seen && p < start; p += strlen(p) + 1)
+				seen = strcmp(p, start) == 0;
+			if (seen)
+				continue;
+			int rc = place_job(g, start, &d);
+			if (rc != IH_OK)
+				fprintf(err, "imagehook: gallery not updated for %s: %s\n", start,
+					ih_strerror(rc));
+		}
+	}
+	int rc = gallery_index_render(g, &d);
+	if (rc != IH_OK)
+		fprintf(err, "imagehook: gallery pages not rewritten: %s\n", ih_strerror(rc));
+	buf_free(&q);
+}
+
+static int open_lock(struct gal *g)
+{
+	return gallery_open_private(g->galfd, ".lock", O_RDONLY | O_CREAT);
 }
 
 void gallery_job_stored(const struct settings *s, const char *job_dir)
 {
 	struct gal g;
-	struct jobref r;
-	const char *step = "job folder";
-	int jobfd = -1;
+	struct gallery_jobref r;
+	int qfd = -1, lockfd = -1;
 
 	if (!s->gallery)
 		return;
-	int rc = parse_job_dir(job_dir, &r);
+	int rc = gallery_parse_job_dir(job_dir, &r);
 	if (rc == IH_OK) {
-		step = "gallery folder";
 		rc = gal_open(&g, s->output_dir, &s->image);
 	} else {
 		g.rootfd = g.galfd = -1;
 	}
-	if (rc == IH_OK && (jobfd = store_open_dirs(g.rootfd, job_dir, 0, 0)) < 0)
+	g.thumbnails = s->thumbnails;
+	if (rc == IH_OK && (qfd = gallery_open_private(g.galfd, ".queue", O_RDWR | O_APPEND | O_CREAT)) < 0)
 		rc = fail_errno();
-	if (rc == IH_OK) {
-		step = "card";
-		g.thumbnails = s->thumbnails;
-		rc = refresh_job(&g, jobfd, &r);
+	if (rc == IH_OK)
+		rc = queue_push(qfd, job_dir);
+	if (rc == IH_OK && (lockfd = open_lock(&g)) < 0)
+		rc = fail_errno();
+	while (rc == IH_OK) {
+		if (flock(lockfd, LOCK_EX | LOCK_NB) != 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EWOULDBLOCK)
+				rc = fail_errno();
+			break;   /* held: its holder places our job */
+		}
+		drain(&g, qfd, stderr);
+		(void)flock(lockfd, LOCK_UN);
+		if (queue_empty(qfd))
+			break;
 	}
-	if (rc == IH_OK) {
-		char *days[1] = { r.day };
-		step = "pages";
-		rc = rebuild_pages_coalesced(&g, days, 1);
-	}
-	/* The job is stored and its answer is 200 regardless: this is for the operator. */
+	/* The job is stored and answered regardless: this is for the operator. */
 	if (rc != IH_OK)
-		fprintf(stderr, "imagehook: gallery not updated for %s (%s): %s\n", job_dir, step,
-			ih_strerror(rc));
-	if (jobfd >= 0)
-		close(jobfd);
+		fprintf(stderr, "imagehook: gallery not updated for %s: %s\n", job_dir, ih_strerror(rc));
+	if (lockfd >= 0)
+		close(lockfd);
+	if (qfd >= 0)
+		close(qfd);
 	gal_close(&g);
 }
 
 /* ---- imagehook gallery ------------------------------------------------------- */
 
-/* Removes thumbs/<day>/<name>/ and what is in it. */
-static void remove_thumbs(struct gal *g, const char *day, const char *name)
-{
-	char rel[200];
-	snprintf(rel, sizeof rel, "thumbs/%s/%s", day, name);
-	int fd = store_open_dirs(g->galfd, rel, 0, 0);
-	if (fd < 0)
-		return;
-	DIR *d = open_listing(fd);
-	struct dirent *de;
-	while (d != NULL && (de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.' || strncmp(de->d_name, ".tmp.", 5) == 0)
-			(void)unlinkat(fd, de->d_name, 0);
-	if (d != NULL)
-		closedir(d);
-	close(fd);
-	/* Best effort, like the unlinks above: a leftover folder only costs its inode. */
-	(void)unlinkat(g->galfd, rel, AT_REMOVEDIR);
-}
-
 /* Removes temporary files older than an hour from dirfd: what a crash mid-write left. */
 static void sweep_tmp(int dirfd)
 {
-	DIR *d = open_listing(dirfd);
+	DIR *d = gallery_listing(dirfd);
 	struct dirent *de;
 	struct stat sb;
 	time_t old = time(NULL) - 3600;
@@ -1176,119 +490,24 @@ static void sweep_tmp(int dirfd)
 	closedir(d);
 }
 
-/*
- * Drops the cards (and thumbnails) of day whose job folder is gone: an operator
- * deleting old jobs should not leave a page of broken links.
- */
-static unsigned prune_day(struct gal *g, int jobsfd, const char *day)
-{
-	char rel[200], ymd[11];
-	struct card_entry *e = NULL;
-	size_t n = 0;
-	unsigned removed = 0;
-	struct stat sb;
-	snprintf(rel, sizeof rel, "cards/%s", day);
-	int cardsfd = store_open_dirs(g->galfd, rel, 0, 0);
-	if (cardsfd < 0)
-		return 0;
-	snprintf(ymd, sizeof ymd, "%.4s/%.2s/%.2s", day, day + 5, day + 8);
-	sweep_tmp(cardsfd);
-	int listed = list_cards(cardsfd, &e, &n) == IH_OK;
-	if (listed) {
-		for (size_t i = 0; i < n; i++) {
-			snprintf(rel, sizeof rel, "%s/%s", ymd, e[i].name);
-			if (fstatat(jobsfd, rel, &sb, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
-				continue;
-			snprintf(rel, sizeof rel, "%s.html", e[i].name);
-			if (unlinkat(cardsfd, rel, 0) == 0)
-				removed++;
-			remove_thumbs(g, day, e[i].name);
-		}
-		free_entries(e, n);
-	}
-	if (listed && n == removed) {
-		/* Nothing left of the day: no summary, no folder, and rebuild_day drops its page. */
-		(void)unlinkat(cardsfd, ".summary", 0);
-		snprintf(rel, sizeof rel, "cards/%s", day);
-		(void)unlinkat(g->galfd, rel, AT_REMOVEDIR);
-		snprintf(rel, sizeof rel, "thumbs/%s", day);
-		(void)unlinkat(g->galfd, rel, AT_REMOVEDIR);
-	}
-	close(cardsfd);
-	return removed;
-}
-
-/* Refreshes the card of every job folder of one day (jobs/YYYY/MM/DD). */
-static int refresh_day(struct gal *g, int jobsfd, const char *ymd, unsigned *jobs, FILE *err)
-{
-	struct jobref r;
-	int dayfd = store_open_dirs(jobsfd, ymd, 0, 0);
-	if (dayfd < 0)
-		return fail_errno();
-	DIR *d = open_listing(dayfd);
-	if (d == NULL) {
-		int rc = fail_errno();
-		close(dayfd);
-		return rc;
-	}
-	memcpy(r.ymd, ymd, 11);
-	memcpy(r.day, ymd, 11);
-	r.day[4] = r.day[7] = '-';
-	int rc = IH_OK;
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		if (!safe_name(de->d_name, sizeof r.name))
-			continue;
-		memcpy(r.name, de->d_name, strlen(de->d_name) + 1);   /* safe_name() checked its length */
-		int jobfd = store_open_dirs(dayfd, r.name, 0, 0);
-		if (jobfd < 0)
-			continue;
-		struct stat sb;
-		if (fstatat(jobfd, "job.json", &sb, AT_SYMLINK_NOFOLLOW) != 0) {
-			/* A delivery that never got to its record (crash, disk full): no card. */
-			fprintf(err, "imagehook: gallery: jobs/%s/%s has no job.json, skipped\n", ymd,
-				r.name);
-			close(jobfd);
-			continue;
-		}
-		/* The lock the handler holds on the job folder while it stores: no half-written job.json. */
-		while (flock(jobfd, LOCK_EX) != 0 && errno == EINTR)
-			;
-		int jrc = refresh_job(g, jobfd, &r);
-		close(jobfd);
-		if (jrc == IH_OK) {
-			(*jobs)++;
-		} else {
-			fprintf(err, "imagehook: gallery: jobs/%s/%s: %s\n", ymd, r.name, ih_strerror(jrc));
-			if (jrc == IH_ERR_NOMEM) {
-				rc = jrc;
-				break;
-			}
-		}
-	}
-	closedir(d);
-	close(dayfd);
-	return rc;
-}
-
 /* Lists the job days (YYYY/MM/DD) below jobs/, newest first. */
 static int list_job_days(int jobsfd, char ***out, size_t *count)
 {
 	char **years = NULL, **months = NULL, **days = NULL, **v = NULL;
 	size_t ny = 0, nm = 0, nd = 0, n = 0, cap = 0;
 	char rel[16];
-	int rc = list_shaped(jobsfd, "0000", &years, &ny);
+	int rc = gallery_list_shaped(jobsfd, "0000", &years, &ny);
 	for (size_t y = 0; rc == IH_OK && y < ny; y++) {
 		int yfd = store_open_dirs(jobsfd, years[y], 0, 0);
 		if (yfd < 0)
 			continue;
-		rc = list_shaped(yfd, "00", &months, &nm);
+		rc = gallery_list_shaped(yfd, "00", &months, &nm);
 		for (size_t m = 0; rc == IH_OK && m < nm; m++) {
 			snprintf(rel, sizeof rel, "%s/%s", years[y], months[m]);
 			int mfd = store_open_dirs(jobsfd, rel, 0, 0);
 			if (mfd < 0)
 				continue;
-			rc = list_shaped(mfd, "00", &days, &nd);
+			rc = gallery_list_shaped(mfd, "00", &days, &nd);
 			close(mfd);
 			for (size_t d = 0; rc == IH_OK && d < nd; d++) {
 				if (n == cap) {
@@ -1307,18 +526,18 @@ static int list_job_days(int jobsfd, char ***out, size_t *count)
 				}
 				snprintf(v[n++], 11, "%s/%s/%s", years[y], months[m], days[d]);
 			}
-			free_list(days, nd);
+			gallery_free_list(days, nd);
 			days = NULL;
 			nd = 0;
 		}
 		close(yfd);
-		free_list(months, nm);
+		gallery_free_list(months, nm);
 		months = NULL;
 		nm = 0;
 	}
-	free_list(years, ny);
+	gallery_free_list(years, ny);
 	if (rc != IH_OK) {
-		free_list(v, n);
+		gallery_free_list(v, n);
 		return rc;
 	}
 	*out = v;
@@ -1331,6 +550,16 @@ static int usage_error(FILE *err, const char *msg)
 	fprintf(err, "imagehook gallery: %s\nusage: imagehook gallery [--days N] [--no-thumbnails]\n",
 		msg);
 	return 2;
+}
+
+/* True when the card day "YYYY-MM-DD" is one of the job days ("YYYY/MM/DD") in days[0..n). */
+static int among(const char *card_day, char *const *days, size_t n)
+{
+	for (size_t j = 0; j < n; j++)
+		if (strncmp(card_day, days[j], 4) == 0 && strncmp(card_day + 5, days[j] + 5, 2) == 0 &&
+		    strncmp(card_day + 8, days[j] + 8, 2) == 0)
+			return 1;
+	return 0;
 }
 
 int gallery_main(const struct settings *s, int argc, char **argv, FILE *out, FILE *err)
@@ -1353,9 +582,9 @@ int gallery_main(const struct settings *s, int argc, char **argv, FILE *out, FIL
 
 	struct gal g;
 	char **days = NULL, **pages = NULL;
-	size_t ndays = 0, npages = 0;
+	size_t ndays = 0, nall = 0, npages = 0;
 	unsigned jobs = 0, removed = 0;
-	int jobsfd = -1;
+	int jobsfd = -1, lockfd = -1, qfd = -1;
 	errno = 0;
 	int rc = gal_open(&g, s->output_dir, &s->image);
 	if (rc == IH_OK && (jobsfd = store_open_dirs(g.rootfd, "jobs", 0, 0)) < 0)
@@ -1363,7 +592,7 @@ int gallery_main(const struct settings *s, int argc, char **argv, FILE *out, FIL
 	/* The system's word says more than ours here ("No such file or directory"). */
 	int e = rc != IH_OK ? errno : 0;
 	if (rc == IH_OK)
-		rc = list_job_days(jobsfd, &days, &ndays);
+		rc = list_job_days(jobsfd, &days, &nall);
 	if (rc != IH_OK) {
 		fprintf(err, "imagehook gallery: %s: %s\n", s->output_dir,
 			rc == IH_ERR_NOMEM || e == 0 ? ih_strerror(rc) : strerror(e));
@@ -1372,46 +601,38 @@ int gallery_main(const struct settings *s, int argc, char **argv, FILE *out, FIL
 		gal_close(&g);
 		return 1;
 	}
-	if (max_days > 0 && (size_t)max_days < ndays) {
-		for (size_t i = (size_t)max_days; i < ndays; i++)
-			free(days[i]);
-		ndays = (size_t)max_days;
-	}
+	ndays = max_days > 0 && (size_t)max_days < nall ? (size_t)max_days : nall;
 	g.thumbnails = thumbnails;
-	for (size_t i = 0; rc == IH_OK && i < ndays; i++)
-		rc = refresh_day(&g, jobsfd, days[i], &jobs, err);
-
-	/* Pages: the days refreshed, and every day with cards (to prune) unless --days. */
+	/* Deliveries meanwhile queue their jobs; they are placed before the lock goes. */
+	if ((lockfd = open_lock(&g)) < 0 || lock(lockfd, LOCK_EX) != 0)
+		rc = fail_errno();
+	for (size_t i = 0; rc == IH_OK && i < ndays; i++) {
+		char rel[32];
+		snprintf(rel, sizeof rel, "cards/%.4s-%.2s-%.2s", days[i], days[i] + 5, days[i] + 8);
+		int cfd = store_open_dirs(g.galfd, rel, 0, 0);
+		if (cfd >= 0) {
+			sweep_tmp(cfd);
+			close(cfd);
+		}
+		rc = gallery_index_rebuild_day(&g, jobsfd, days[i], make_card_locked, &g, &jobs, &removed,
+					       err);
+	}
+	/* Days whose job folders are all gone: dropped, unless --days left them alone. */
 	if (rc == IH_OK) {
 		int cardsfd = store_open_dirs(g.galfd, "cards", 1, 0);
-		rc = cardsfd < 0 ? fail_errno() : list_shaped(cardsfd, "0000-00-00", &pages, &npages);
+		rc = cardsfd < 0 ? fail_errno() : gallery_list_shaped(cardsfd, "0000-00-00", &pages, &npages);
 		if (cardsfd >= 0)
 			close(cardsfd);
 	}
-	for (size_t i = 0; rc == IH_OK && i < npages; i++) {
-		int recent = max_days < 0;
-		for (size_t j = 0; !recent && j < ndays; j++)
-			recent = strncmp(pages[i], days[j], 4) == 0 &&
-				 strncmp(pages[i] + 5, days[j] + 5, 2) == 0 &&
-				 strncmp(pages[i] + 8, days[j] + 8, 2) == 0;
-		if (!recent) {
-			/* Older than --days: left as they are. */
-			free(pages[i]);
-			pages[i] = NULL;
-			continue;
-		}
-		removed += prune_day(&g, jobsfd, pages[i]);
-	}
+	for (size_t i = 0; rc == IH_OK && max_days < 0 && i < npages; i++)
+		if (!among(pages[i], days, nall))
+			removed += gallery_index_drop_day(&g, pages[i]);
 	if (rc == IH_OK) {
-		size_t k = 0;
-		for (size_t i = 0; i < npages; i++)
-			if (pages[i] != NULL)
-				pages[k++] = pages[i];
-		for (size_t i = k; i < npages; i++)
-			pages[i] = NULL;
 		sweep_tmp(g.galfd);
-		rc = rebuild_pages(&g, pages, k);
+		rc = gallery_index_rebuild_days(&g);
 	}
+	if (rc == IH_OK && (qfd = gallery_open_private(g.galfd, ".queue", O_RDWR | O_APPEND | O_CREAT)) >= 0)
+		drain(&g, qfd, err);
 	if (rc == IH_OK) {
 		char *abs = realpath(s->output_dir, NULL);
 		fprintf(out, "gallery: %u job%s in %lu day%s, %u thumbnail%s made, %u card%s of deleted "
@@ -1422,8 +643,12 @@ int gallery_main(const struct settings *s, int argc, char **argv, FILE *out, FIL
 	} else {
 		fprintf(err, "imagehook gallery: %s\n", ih_strerror(rc));
 	}
-	free_list(days, ndays);
-	free_list(pages, npages);
+	if (qfd >= 0)
+		close(qfd);
+	if (lockfd >= 0)
+		close(lockfd);
+	gallery_free_list(days, nall);
+	gallery_free_list(pages, npages);
 	close(jobsfd);
 	gal_close(&g);
 	return rc == IH_OK ? 0 : 1;

@@ -16,8 +16,10 @@
 #define GALLERY_THUMB_MAX_PIXELS (4096u * 4096u)
 /* Pixels decoded for the thumbnails of one delivery, at most. */
 #define GALLERY_JOB_PIXEL_BUDGET (64u << 20)
-/* A day page lists at most this many jobs, the newest. */
-#define GALLERY_DAY_MAX 500
+/* A day's page holds this many jobs; older ones are on pages of their own. */
+#define GALLERY_PAGE_JOBS 60
+/* The index lists this many days, the newest; days.html lists them all. */
+#define GALLERY_INDEX_DAYS 31
 
 /*
  * Appends s[0..n) to out as HTML text, safe in element content and in quoted
@@ -26,6 +28,9 @@
  * Returns IH_OK or IH_ERR_NOMEM. Borrows s.
  */
 int gallery_escape(struct buf *out, const char *s, size_t n);
+
+/* 1 when a card image's format ("mp4", "webm", "mov", ...) is a video, shown in <video>. Pure. */
+int gallery_is_video(const char *format);
 
 /* What was made for one image of a card: a thumbnail, or the original is shown. */
 struct gallery_thumb {
@@ -47,11 +52,14 @@ int gallery_card_html(const struct payload_card *c, const char *job_dir,
 		      const struct gallery_thumb *thumbs, struct buf *out);
 
 /*
- * The handler's call after a job was stored (not for a duplicate): makes the job's
- * thumbnails and card under <output>/gallery/, then rewrites its day's page and the
- * index. Call it with the job's lock held. Never fails: the job is already stored,
- * so a problem is only reported on stderr (the web server's error log). Does nothing
- * when the gallery is off. Borrows s and job_dir ("jobs/YYYY/MM/DD/<name>").
+ * The call after a job was stored (not for a duplicate) and its answer sent
+ * (handler_after_answer()): queues the job for the gallery, and unless another
+ * process is at it already, makes the queued jobs' thumbnails and cards under
+ * <output>/gallery/ and rewrites their pages and the index. Its work does not grow
+ * with the jobs of the day or of the store. Never fails: the job is already
+ * stored, so a problem is only reported on stderr (the web server's error log).
+ * Does nothing when the gallery is off. Borrows s and job_dir
+ * ("jobs/YYYY/MM/DD/<name>").
  */
 void gallery_job_stored(const struct settings *s, const char *job_dir);
 

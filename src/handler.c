@@ -508,10 +508,10 @@ static enum outcome process(struct handler *h, struct job_state *js, struct payl
 				 store_error(h->store));
 		return OUTCOME_STORAGE_ERROR;
 	}
-	/* Derived pages, under the job's lock; their trouble never changes the answer. */
+	/* Derived pages come after the answer (handler_after_answer()): never part of its cost. */
 	/* The gallery reads job folders: it works on the local store only (docs/storage.md). */
 	if (js->ans.outcome != OUTCOME_DUPLICATE && h->settings->s3_bucket == NULL)
-		gallery_job_stored(h->settings, store_job_dir(*jobp));
+		snprintf(h->stored_dir, sizeof h->stored_dir, "%s", store_job_dir(*jobp));
 	return js->ans.outcome;
 }
 
@@ -533,14 +533,6 @@ static int remember_for_hook(struct handler *h, const struct job_state *js, cons
 	return 0;
 }
 
-void handler_after_answer(struct handler *h)
-{
-	hook_reap(&h->hooks);
-	if (!h->after.pending)
-		return;
-	if (hook_run(h->settings, &h->hooks, &h->after) != IH_OK)
-		fprintf(stderr, "imagehook: IMAGEHOOK_ON_STORED: cannot start %s\n", h->settings->on_stored);
-}
 
 /* May this request see what only the operator should (health details, metrics)? */
 static int operator_may_see(const struct settings *s, const struct req_meta *m)
@@ -612,6 +604,7 @@ void handler_handle(struct handler *h, const struct req_meta *m, body_reader_fn 
 	enum outcome oc;
 
 	memset(&js, 0, sizeof js);
+	h->stored_dir[0] = '\0';
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	clock_gettime(CLOCK_REALTIME, &js.log.when);
 	js.log.remote = m->remote_addr;
@@ -786,4 +779,17 @@ answer:
 	/* Do not keep a huge buffer in a long-lived process. */
 	if (h->body.cap > (8u << 20))
 		buf_free(&h->body);
+}
+
+void handler_after_answer(struct handler *h)
+{
+	if (h->stored_dir[0] != '\0') {
+		gallery_job_stored(h->settings, h->stored_dir);
+		h->stored_dir[0] = '\0';
+	}
+	hook_reap(&h->hooks);
+	if (!h->after.pending)
+		return;
+	if (hook_run(h->settings, &h->hooks, &h->after) != IH_OK)
+		fprintf(stderr, "imagehook: IMAGEHOOK_ON_STORED: cannot start %s\n", h->settings->on_stored);
 }

@@ -47,6 +47,11 @@ struct handler {
 	struct hook_job after;    /* IMAGEHOOK_ON_STORED's job, for handler_after_answer() */
 	struct hook_runner hooks;
 	char host[256];           /* gethostname(): in every log line */
+	/*
+	 * The job the last request stored (not a duplicate), for handler_after_answer():
+	 * its folder relative to the output root, "" when none.
+	 */
+	char stored_dir[256];
 };
 
 /* The answer to send. */
@@ -79,8 +84,10 @@ void handler_handle(struct handler *h, const struct req_meta *m, body_reader_fn 
 		    void *read_ctx, struct reply *r);
 
 /*
- * Work that must not delay the answer, done after it was sent: runs
- * IMAGEHOOK_ON_STORED for the job the last handler_handle() stored, if any.
+ * Work that must not delay the answer, run once the answer has reached the sender
+ * (request.c's loop and replay call it after each handler_handle()): refreshes the
+ * gallery for the job just stored, then starts IMAGEHOOK_ON_STORED for it. Never
+ * fails and changes no answer; problems go to stderr.
  */
 void handler_after_answer(struct handler *h);
 

@@ -85,7 +85,7 @@ static void usage(FILE *out)
 	      "                         virtual), IMAGEHOOK_S3_CREDENTIALS (a file with\n"
 	      "                         aws_access_key_id and aws_secret_access_key),\n"
 	      "                         IMAGEHOOK_S3_TIMEOUT (seconds per request, 30)\n"
-	      "  IMAGEHOOK_THUMBNAILS   1 to make thumbnails while answering: each costs\n"
+	      "  IMAGEHOOK_THUMBNAILS   1 to make thumbnails after each answer: each costs\n"
 	      "                         ~17 ms of CPU per 1024x1024 PNG (default 0: run\n"
 	      "                         `imagehook gallery` from cron to make them)\n"
 	      "\n"

@@ -53,6 +53,7 @@ static int run_one(struct handler *h, const char *path, struct reply *r)
 	};
 	handler_handle(h, &m, read_file, &fd, r);
 	close(fd);
+	handler_after_answer(h);
 	return IH_OK;
 }
 

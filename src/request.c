@@ -2,9 +2,11 @@
 #include "ih_config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <fcgi_stdio.h>
 
@@ -92,6 +94,27 @@ static void send_reply(const struct reply *r)
 	FCGI_fflush(FCGI_stdout);
 }
 
+/*
+ * Ends the answer so the sender has all of it before the work that follows it:
+ * under FastCGI FCGI_Finish() completes the request for the web server; under
+ * CGI the server waits for our stdout to close, so it is flushed and replaced by
+ * /dev/null (the FILE stays valid for anything that still writes to it).
+ */
+static void finish_answer(void)
+{
+	if (!FCGX_IsCGI()) {
+		FCGI_Finish();
+		return;
+	}
+	FCGI_fflush(FCGI_stdout);
+	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	/* Best effort: a failed dup2 only means the server waits until we exit. */
+	if (fd >= 0 && fd != STDOUT_FILENO) {
+		(void)dup2(fd, STDOUT_FILENO);
+		close(fd);
+	}
+}
+
 int request_serve(struct handler *h)
 {
 	struct sigaction sa;
@@ -125,7 +148,8 @@ int request_serve(struct handler *h)
 		handler_handle(h, &m, read_stdin, NULL, &r);
 		send_reply(&r);
 		/* End the request first, so the server has the whole answer before any after-work. */
-		FCGI_Finish();
+		finish_answer();
+		/* Still in_request: a stop request waits for the gallery's page too. */
 		handler_after_answer(h);
 		if (r.body.cap > 65536)
 			buf_free(&r.body);

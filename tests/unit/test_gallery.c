@@ -466,6 +466,39 @@ static void test_card_images_and_thumbnails(void **state)
 	free(c);
 }
 
+/* Videos play in the card with the browser's controls; GIF and AVIF are pictures. */
+static void test_card_videos_and_animations(void **state)
+{
+	(void)state;
+	struct payload_card *c = new_card();
+	add_image(c, "0.mp4", 512, 512, NULL);
+	snprintf(c->images[0].format, sizeof c->images[0].format, "mp4");
+	add_image(c, "1.webm", 1024, 576, NULL);
+	snprintf(c->images[1].format, sizeof c->images[1].format, "webm");
+	add_image(c, "2.gif", 200, 100, NULL);
+	snprintf(c->images[2].format, sizeof c->images[2].format, "gif");
+	add_image(c, "3.avif", 640, 640, NULL);
+	snprintf(c->images[3].format, sizeof c->images[3].format, "avif");
+	snprintf(c->warnings, sizeof c->warnings, "node 12: <VAE> fell back to tiled decoding");
+	char *html = card(c, NULL);
+	/* Warnings beside stored media: amber, escaped. */
+	assert_non_null(strstr(html, "<article class=\"job warn\""));
+	assert_non_null(strstr(html, "<p class=\"mark warn\">Warnings: node 12: &lt;VAE&gt; fell back"));
+	assert_non_null(strstr(html, "<video controls preload=\"metadata\" "
+				     "src=\"../jobs/2026/11/27/sync-abc/0.mp4\" width=\"256\" height=\"256\">"));
+	assert_non_null(strstr(html, "src=\"../jobs/2026/11/27/sync-abc/1.webm\" width=\"256\" "
+				     "height=\"144\">"));
+	assert_null(strstr(html, "<img src=\"../jobs/2026/11/27/sync-abc/0.mp4\""));
+	assert_non_null(strstr(html, "<img src=\"../jobs/2026/11/27/sync-abc/2.gif\" width=\"200\" "
+				     "height=\"100\""));
+	assert_non_null(strstr(html, "<img src=\"../jobs/2026/11/27/sync-abc/3.avif\""));
+	assert_null(strstr(html, "<script"));
+	assert_true(gallery_is_video("mp4") && gallery_is_video("webm") && gallery_is_video("mov"));
+	assert_false(gallery_is_video("gif") || gallery_is_video("png") || gallery_is_video(""));
+	free(html);
+	free(c);
+}
+
 static void test_card_refuses_odd_folders(void **state)
 {
 	(void)state;
@@ -1043,6 +1076,152 @@ static void test_concurrent_stores_keep_every_job(void **state)
 	free(day);
 }
 
+/* Counts the <article>s of a page. */
+static int articles(const char *page)
+{
+	int n = 0;
+	for (const char *p = page; (p = strstr(p, "<article ")) != NULL; p++)
+		n++;
+	return n;
+}
+
+/*
+ * A busy day: pages of GALLERY_PAGE_JOBS, the newest on <day>.html, a job keeps its
+ * page when it is delivered again, and a delivery touches none of the full pages.
+ */
+static void test_pages_of_a_busy_day(void **state)
+{
+	struct fx *fx = *state;
+	enum { N = 2 * GALLERY_PAGE_JOBS + 10 };
+	fx->s.thumbnails = 0;
+	for (int i = 0; i < N; i++) {
+		char name[32], when[40];
+		snprintf(name, sizeof name, "job-%03d", i);
+		snprintf(when, sizeof when, "2026-11-27T12:%02d:%02d.000Z", i / 60, i % 60);
+		store(fx, name, T_NOV27, when, "COMPLETED", 0, 0);
+	}
+	char *day = slurp(fx, "gallery/2026-11-27.html");
+	char *p1 = slurp(fx, "gallery/2026-11-27-p1.html");
+	char *p2 = slurp(fx, "gallery/2026-11-27-p2.html");
+	assert_non_null(day);
+	assert_non_null(p1);
+	assert_non_null(p2);
+	assert_int_equal(articles(day), 10);
+	assert_int_equal(articles(p1), GALLERY_PAGE_JOBS);
+	assert_int_equal(articles(p2), GALLERY_PAGE_JOBS);
+	assert_non_null(strstr(day, "130 jobs"));
+	/* Newest first on every page; the oldest job on page 1. */
+	assert_true(strstr(day, "id=\"job-129\"") < strstr(day, "id=\"job-120\""));
+	assert_non_null(strstr(p1, "id=\"job-000\""));
+	assert_non_null(strstr(p2, "id=\"job-060\""));
+	assert_non_null(strstr(day, "href=\"2026-11-27-p2.html\""));
+	assert_non_null(strstr(p2, "href=\"2026-11-27-p1.html\""));
+	assert_non_null(strstr(p2, "href=\"2026-11-27.html\""));
+	assert_false(exists(fx, "gallery/2026-11-27-p3.html"));
+
+	/*
+	 * The full pages are not read again: with page 1's list gone, a new job still
+	 * lands on the newest page and page 1 stays as it was.
+	 */
+	char path[512];
+	snprintf(path, sizeof path, "%s/gallery/cards/2026-11-27/page-1.list", fx->root);
+	assert_int_equal(unlink(path), 0);
+	store(fx, "job-new", T_NOV27, "2026-11-27T13:00:00.000Z", "COMPLETED", 0, 0);
+	char *p1b = slurp(fx, "gallery/2026-11-27-p1.html");
+	assert_string_equal(p1, p1b);
+	free(day);
+	day = slurp(fx, "gallery/2026-11-27.html");
+	assert_int_equal(articles(day), 11);
+	assert_non_null(strstr(day, "131 jobs"));
+
+	/* Delivered again (another status): same page, counted once, marked. */
+	store(fx, "job-005", T_NOV27, "2026-11-27T12:00:05.000Z", "FAILED", 0, 0);
+	free(day);
+	day = slurp(fx, "gallery/2026-11-27.html");
+	assert_non_null(strstr(day, "131 jobs"));
+	assert_non_null(strstr(day, "1 failed"));
+	assert_null(strstr(day, "id=\"job-005\""));
+
+	/* `imagehook gallery` rebuilds the same pages from the job folders (page 1's list too). */
+	FILE *out = tmpfile(), *err = tmpfile();
+	char *argv[] = { "gallery", NULL };
+	assert_int_equal(gallery_main(&fx->s, 1, argv, out, err), 0);
+	fclose(out);
+	fclose(err);
+	free(p1);
+	p1 = slurp(fx, "gallery/2026-11-27-p1.html");
+	assert_int_equal(articles(p1), GALLERY_PAGE_JOBS);
+	assert_non_null(strstr(p1, "id=\"job-005\">"));
+	assert_non_null(strstr(p1, "FAILED"));
+	assert_true(exists(fx, "gallery/cards/2026-11-27/page-1.list"));
+	free(day);
+	day = slurp(fx, "gallery/2026-11-27.html");
+	assert_int_equal(articles(day), 11);
+	assert_non_null(strstr(day, "131 jobs"));
+	assert_int_equal(leftovers(fx), 0);
+	char *queue = slurp(fx, "gallery/.queue");
+	assert_true(queue != NULL && queue[0] == '\0');   /* every queued job placed */
+	free(queue);
+	free(day);
+	free(p1);
+	free(p1b);
+	free(p2);
+}
+
+/*
+ * Issue 10, item 6: hard links (and symlinks) planted where the gallery changes
+ * files in place are never written through; the gallery goes on with files of its own.
+ */
+static void test_planted_links_are_not_written_through(void **state)
+{
+	struct fx *fx = *state;
+	char outside[512], path[512];
+	static const char precious[] = "precious bytes outside the output root\n";
+	fx->s.thumbnails = 0;
+	store(fx, "job-a", T_NOV27, "2026-11-27T12:00:00.000Z", "COMPLETED", 0, 0);
+	snprintf(outside, sizeof outside, "%s/outside", fx->dir);
+	FILE *f = fopen(outside, "w");
+	assert_non_null(f);
+	assert_int_equal(fputs(precious, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+	static const char *const planted[] = { "gallery/.queue", "gallery/.lock", "gallery/.days",
+					       "gallery/.pending", "gallery/cards/2026-11-27/.summary",
+					       "gallery/cards/2026-11-27/page-1.list" };
+	for (size_t i = 0; i < sizeof planted / sizeof planted[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", fx->root, planted[i]);
+		(void)unlink(path);
+		assert_int_equal(link(outside, path), 0);
+	}
+	/* And a symlink where a day's summary goes. */
+	snprintf(path, sizeof path, "%s/gallery/cards/2026-11-28", fx->root);
+	assert_int_equal(mkdir(path, 0750), 0);
+	snprintf(path, sizeof path, "%s/gallery/cards/2026-11-28/.summary", fx->root);
+	assert_int_equal(symlink(outside, path), 0);
+
+	store(fx, "job-b", T_NOV27, "2026-11-27T12:00:01.000Z", "COMPLETED", 0, 0);
+	store(fx, "job-c", T_NOV28, "2026-11-28T12:00:00.000Z", "COMPLETED", 0, 0);
+	char *text = NULL;
+	{
+		struct buf b = { 0 };
+		int fd = open(outside, O_RDONLY);
+		assert_true(fd >= 0);
+		assert_int_equal(buf_read_fd(&b, fd, 1 << 20), IH_OK);
+		close(fd);
+		text = b.data;
+	}
+	assert_string_equal(text, precious);
+	free(text);
+	struct stat sb;
+	assert_int_equal(stat(outside, &sb), 0);
+	assert_int_equal(sb.st_nlink, 2);   /* the planted .pending, never opened, is the other */
+	char *day = slurp(fx, "gallery/2026-11-27.html");
+	assert_non_null(strstr(day, "id=\"job-b\""));
+	free(day);
+	day = slurp(fx, "gallery/2026-11-28.html");
+	assert_non_null(strstr(day, "id=\"job-c\""));
+	free(day);
+}
+
 /* A symlink planted as gallery/ must not lead the writes elsewhere. */
 static void test_symlinked_gallery_is_refused(void **state)
 {
@@ -1067,6 +1246,7 @@ int main(void)
 		cmocka_unit_test(test_card_hostile_text_is_escaped),
 		cmocka_unit_test(test_card_marks),
 		cmocka_unit_test(test_card_images_and_thumbnails),
+		cmocka_unit_test(test_card_videos_and_animations),
 		cmocka_unit_test(test_card_refuses_odd_folders),
 		cmocka_unit_test(test_card_parse_a1111),
 		cmocka_unit_test(test_card_parse_comfy_and_sdxl),
@@ -1082,6 +1262,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_concurrent_stores_keep_every_job, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_symlinked_gallery_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pages_of_a_busy_day, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_planted_links_are_not_written_through, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
