@@ -7,7 +7,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PACKAGES=(build-essential autoconf automake autoconf-archive pkg-config
 	libfcgi-dev libjson-c-dev libpng-dev zlib1g-dev libssl-dev libcmocka-dev
 	python3 lighttpd apache2 libapache2-mod-fcgid nginx-light spawn-fcgi
-	valgrind curl clang libclang-rt-14-dev chromium logrotate)
+	valgrind curl clang libclang-rt-14-dev chromium logrotate
+	libcurl4-openssl-dev python3-cryptography openssl)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -11,12 +11,14 @@
 #include "auth.h"
 #include "base64.h"
 #include "digest.h"
+#include "fetch.h"
 #include "gallery.h"
 #include "handler.h"
 #include "ih_error.h"
 #include "image.h"
 #include "payload.h"
 #include "signature.h"
+#include "signature_fal.h"
 
 /* Everything one request accumulates on its way to the answer and the log line. */
 struct job_state {
@@ -26,6 +28,8 @@ struct job_state {
 	char kept[160];
 	char error[256];
 	const char *replay_of;    /* req_meta's: the body is already kept in this file */
+	int fal_signed;           /* X-Fal-Webhook-Signature verified */
+	const char *webhook_id;   /* the delivery's idempotency key, recorded */
 };
 
 int handler_init(struct handler *h, const struct settings *s)
@@ -236,6 +240,22 @@ static void iso_time(const struct timespec *ts, char *out, size_t outsz)
 	snprintf(out + n, outsz - n, ".%03ldZ", ts->tv_nsec / 1000000L);
 }
 
+/*
+ * Replicate's progress events (start, output, logs) refresh job.json and one
+ * record until the job has a final record; after it they are duplicates.
+ */
+static int final_stored(struct store_job *job)
+{
+	static const char *const final[] = { "delivery-completed.json", "delivery-failed.json",
+					     "delivery-cancelled.json" };
+	for (size_t i = 0; i < sizeof final / sizeof final[0]; i++) {
+		int rc = store_job_exists(job, final[i]);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* Stores a parsed callback under its job folder; sets the outcome. */
 static int store_job(struct handler *h, struct payload *p, struct job_state *js,
 		     struct store_job **jobp)
@@ -251,6 +271,8 @@ static int store_job(struct handler *h, struct payload *p, struct job_state *js,
 	status_lower(payload_status(p), status, sizeof status);
 	snprintf(record, sizeof record, "delivery-%s.json", status);
 	rc = store_job_exists(job, record);
+	if (rc >= 0 && strcmp(payload_status(p), "PROCESSING") == 0)
+		rc = final_stored(job);
 	if (rc < 0)
 		return rc;
 	if (rc == 1) {
@@ -315,6 +337,7 @@ static int store_job(struct handler *h, struct payload *p, struct job_state *js,
 		.remote = js->log.remote,
 		.outcome = answer_outcome_name(js->ans.outcome),
 		.webhook_redacted = hook_red,
+		.webhook_id = js->webhook_id,
 		.bytes = h->body.len,
 		/* No checksum of the whole body: 20% of the CPU of a 40 MB callback. */
 		.body_sha256 = NULL,
@@ -335,6 +358,10 @@ static int store_job(struct handler *h, struct payload *p, struct job_state *js,
 	 */
 	if (rc == IH_OK)
 		rc = store_job_write(job, "job.json", rec.data, rec.len);
+	/* Result links become pending fetches in the same commit (fetch.c). */
+	if (rc == IH_OK)
+		rc = fetch_queue_job(h->settings, job, p, js->log.when.tv_sec, h->fetch_dir,
+				     sizeof h->fetch_dir);
 	if (rc == IH_OK)
 		rc = store_job_commit(job);
 	/* The record is a second name of job.json's file: no second write and fsync. */
@@ -375,6 +402,12 @@ static enum outcome process(struct handler *h, struct job_state *js, struct payl
 		return OUTCOME_BAD_REQUEST;
 	}
 	struct payload *p = *pp;
+	/* With fal.ai's keys configured, a fal-shaped body must carry fal's signature. */
+	if (h->settings->n_fal_keys > 0 && !js->fal_signed && js->replay_of == NULL &&
+	    strcmp(payload_sender(p), "fal") == 0) {
+		snprintf(js->error, sizeof js->error, "signature: fal.ai delivery without X-Fal-Webhook-Signature");
+		return OUTCOME_UNAUTHORIZED;
+	}
 	js->ans.id = js->log.id = payload_id(p);
 	js->log.status = payload_status(p);
 	js->log.worker_id = payload_worker_id(p);
@@ -405,6 +438,7 @@ void handler_handle(struct handler *h, const struct req_meta *m, body_reader_fn 
 	enum outcome oc;
 
 	memset(&js, 0, sizeof js);
+	h->fetch_dir[0] = '\0';
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	clock_gettime(CLOCK_REALTIME, &js.log.when);
 	js.log.remote = m->remote_addr;
@@ -457,10 +491,30 @@ void handler_handle(struct handler *h, const struct req_meta *m, body_reader_fn 
 	 * token: it covers the body and the time, which a token in a URL cannot.
 	 * Nothing has been stored or kept yet, so a 401 leaves no trace but the log.
 	 */
-	if (m->replay_of == NULL && h->settings->n_signing > 0) {
+	const struct settings *s = h->settings;
+	js.webhook_id = m->webhook_id;
+	if (m->replay_of == NULL && s->n_fal_keys > 0 &&
+	    (m->fal_signature != NULL || (s->n_signing == 0 && s->n_tokens == 0 && !s->allow_open))) {
+		/* fal.ai signs with its own scheme; its keys alone may authenticate. */
+		const char *why = NULL;
+		struct signature_fal_headers fh = { m->fal_request_id, m->fal_user_id, m->fal_timestamp,
+						    m->fal_signature, s->signature_tolerance };
+		rc = signature_fal_verify((const unsigned char (*)[32])s->fal_keys, s->n_fal_keys, &fh,
+					  h->body.data ? h->body.data : "", h->body.len,
+					  js.log.when.tv_sec, &why);
+		if (rc != IH_OK) {
+			oc = rc == IH_ERR_NOMEM ? OUTCOME_STORAGE_ERROR : OUTCOME_UNAUTHORIZED;
+			if (rc == IH_ERR_NOMEM)
+				set_error(&js, NULL, rc);
+			else
+				snprintf(js.error, sizeof js.error, "signature: %s", why);
+			goto answer;
+		}
+		js.fal_signed = 1;
+	} else if (m->replay_of == NULL && h->settings->n_signing > 0) {
 		const char *why = NULL;
 		struct signature_headers sh = { m->webhook_id, m->webhook_timestamp,
-						m->webhook_signature };
+						m->webhook_signature, s->signature_tolerance };
 		rc = signature_verify(h->settings->signing, h->settings->n_signing, &sh,
 				      h->body.data ? h->body.data : "", h->body.len,
 				      js.log.when.tv_sec, &why);

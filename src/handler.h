@@ -20,6 +20,11 @@ struct req_meta {
 	const char *webhook_id;
 	const char *webhook_timestamp;
 	const char *webhook_signature;
+	/* fal.ai's X-Fal-Webhook-Request-Id, -User-Id, -Timestamp, -Signature, may be NULL. */
+	const char *fal_request_id;
+	const char *fal_user_id;
+	const char *fal_timestamp;
+	const char *fal_signature;
 	/*
 	 * `imagehook replay`: the kept body's file, run by the operator on this machine.
 	 * The token and signature checks are skipped and a body rejected again is not
@@ -41,6 +46,7 @@ struct handler {
 	int store_err;            /* why store is NULL */
 	struct logfile log;
 	struct buf body;          /* reused between requests */
+	char fetch_dir[256];      /* the last request's job when it queued links, else "" */
 };
 
 /* The answer to send. */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fetch.h"
 #include "gallery.h"
 #include "handler.h"
 #include "ih_error.h"
@@ -31,6 +32,9 @@ static void usage(FILE *out)
 	      "       imagehook gallery [--days N] [--no-thumbnails]  rebuild the HTML pages in\n"
 	      "                              OUTPUT_DIR/gallery/ from the job folders, making\n"
 	      "                              missing thumbnails (for cron with THUMBNAILS=0)\n"
+	      "       imagehook fetch [--loop [--interval SECONDS]]  fetch the result links\n"
+	      "                              callbacks queued (Replicate, fal.ai, S3 uploads):\n"
+	      "                              once (a timer or cron), or every few seconds\n"
 	      "       imagehook --version | --help\n"
 	      "\n"
 	      "Configuration (environment, or a file named by IMAGEHOOK_CONFIG with\n"
@@ -62,6 +66,19 @@ static void usage(FILE *out)
 	      "  IMAGEHOOK_THUMBNAILS   1 to make thumbnails while answering: each costs\n"
 	      "                         ~17 ms of CPU per 1024x1024 PNG (default 0: run\n"
 	      "                         `imagehook gallery` from cron to make them)\n"
+	      "  IMAGEHOOK_FETCH_HOSTS  hosts result links may be fetched from (default\n"
+	      "                         " FETCH_GUARD_DEFAULT_HOSTS ";\n"
+	      "                         \"defaults\" in a list adds these; http://host:port\n"
+	      "                         allows plain http)\n"
+	      "  IMAGEHOOK_FETCH_MAX_BYTES, _TIMEOUT, _MAX_LINKS  per file (64m), seconds per\n"
+	      "                         fetch (60), links per job (64)\n"
+	      "  IMAGEHOOK_FETCH_RESOLVE  host:port:address pins, as curl --resolve\n"
+	      "  IMAGEHOOK_FETCH_AFTER_ANSWER  1: FastCGI fetches a job's links right after\n"
+	      "                         answering (needs network; default 0)\n"
+	      "  IMAGEHOOK_FAL_JWKS_FILE  fal.ai's JWKS, downloaded once: require fal.ai's\n"
+	      "                         ED25519 signature on fal deliveries\n"
+	      "  IMAGEHOOK_SIGNATURE_TOLERANCE  seconds a signed delivery's timestamp may be\n"
+	      "                         from now (default 300)\n"
 	      "\n"
 	      "The sender authenticates with ?token=SECRET or a final path segment /SECRET.\n",
 	      out);
@@ -187,6 +204,8 @@ int main(int argc, char **argv)
 		code = replay(&s, argc - 2, argv + 2);
 	} else if (argc > 1 && strcmp(argv[1], "stats") == 0) {
 		code = stats_main(&s, argc - 1, argv + 1, stdout, stderr);
+	} else if (argc > 1 && strcmp(argv[1], "fetch") == 0) {
+		code = fetch_main(&s, argc - 1, argv + 1, stdout, stderr);
 	} else if (argc > 1 && strcmp(argv[1], "gallery") == 0) {
 		code = gallery_main(&s, argc - 1, argv + 1, stdout, stderr);
 	} else if (argc > 1) {

@@ -13,6 +13,7 @@
 #include "bigstr.h"
 #include "utf8.h"
 #include "payload.h"
+#include "payload_senders.h"
 
 /* Where an image reference lives in the tree, so it can be replaced later. */
 struct image_slot {
@@ -41,6 +42,7 @@ struct payload {
 	size_t url_dup_slot;      /* the slot of images[0] */
 	struct bigstr big;        /* long image strings, left in the body (see bigstr.h) */
 	const char *body;         /* borrowed until payload_free() */
+	enum payload_sender sender; /* Replicate and fal.ai have shapes of their own */
 };
 
 static json_object *get(json_object *o, const char *key)
@@ -171,6 +173,13 @@ static int scan_output_images(struct payload *p, json_object *images)
 			return rc;
 	}
 	return IH_OK;
+}
+
+/* A Replicate or fal.ai result link (payload_senders.c) becomes an output reference. */
+static int sender_link(void *ctx, json_object *v, json_object *parent, size_t index,
+		       const char *key, const char *where)
+{
+	return add_slot(ctx, PAYLOAD_OUTPUT, v, parent, index, key, where, -1);
 }
 
 /*
@@ -475,7 +484,9 @@ int payload_parse(const char *body, size_t len, const struct payload_limits *lim
 		rc = IH_ERR_LIMIT;
 		goto fail;
 	}
-	json_object *id = get(root, "id");
+	struct payload_sender_info si;
+	p->sender = payload_sender_detect(root, &si);
+	json_object *id = p->sender != PAYLOAD_SENDER_RUNPOD ? si.id : get(root, "id");
 	if (id == NULL || !json_object_is_type(id, json_type_string) ||
 	    json_object_get_string_len(id) == 0) {
 		rc = IH_ERR_NO_ID;
@@ -487,14 +498,16 @@ int payload_parse(const char *body, size_t len, const struct payload_limits *lim
 		rc = IH_ERR_NO_ID;
 		goto fail;
 	}
-	p->status = get_string(root, "status");
+	p->status = si.status != NULL ? si.status : get_string(root, "status");
 	if (p->status == NULL || *p->status == '\0')
 		p->status = "UNKNOWN";
-	json_object *output = get(root, "output");
+	json_object *output = p->sender != PAYLOAD_SENDER_RUNPOD ? si.output : get(root, "output");
 	p->output_missing = strcmp(p->status, "COMPLETED") == 0 &&
 			    (output == NULL || json_object_is_type(output, json_type_null));
 	if (output != NULL && json_object_is_type(output, json_type_object))
 		rc = scan_output(p, output, lim->max_depth);
+	if (rc == IH_OK)
+		rc = payload_sender_links(&si, sender_link, p);
 	json_object *input = get(root, "input");
 	if (rc == IH_OK && input != NULL) {
 		char path[96] = "input";
@@ -508,6 +521,9 @@ int payload_parse(const char *body, size_t len, const struct payload_limits *lim
 	}
 	if (rc == IH_OK)
 		rc = describe_error(p, lim->max_depth);
+	if (rc == IH_OK && p->error_text == NULL && si.error != NULL &&
+	    (p->error_text = strdup(si.error)) == NULL)
+		rc = IH_ERR_NOMEM;
 	if (rc == IH_OK && lim->max_decoded > 0 && decoded_bound(p) > lim->max_decoded) {
 		*why = "the images decode to more than IMAGEHOOK_MAX_DECODED bytes";
 		rc = IH_ERR_LIMIT;
@@ -544,6 +560,11 @@ const char *payload_id(const struct payload *p)
 const char *payload_status(const struct payload *p)
 {
 	return p->status;
+}
+
+const char *payload_sender(const struct payload *p)
+{
+	return payload_sender_name(p->sender);
 }
 
 const char *payload_worker_id(const struct payload *p)
@@ -800,6 +821,8 @@ int payload_render_record(struct payload *p, const struct payload_stored *stored
 		rc = add(ih, "bytes", json_object_new_int64((int64_t)meta->bytes));
 	if (rc == IH_OK)
 		rc = add_str(ih, "body_sha256", meta->body_sha256);
+	if (rc == IH_OK)
+		rc = add_str(ih, "webhook_id", meta->webhook_id);
 	if (rc == IH_OK)
 		rc = add_str(ih, "error", p->error_text);
 	if (rc == IH_OK && p->error_parsed != NULL)
@@ -1128,7 +1151,8 @@ int payload_card_parse(const char *text, size_t len, struct payload_card *c)
 		return IH_ERR_NOT_JSON;
 	}
 	const char *s;
-	copy_cut(c->id, sizeof c->id, (s = get_string(root, "id")) ? s : "");
+	copy_cut(c->id, sizeof c->id, (s = get_string(root, "id")) ? s :
+				      (s = get_string(root, "request_id")) ? s : "");
 	copy_cut(c->status, sizeof c->status, (s = get_string(root, "status")) ? s : "UNKNOWN");
 	copy_cut(c->outcome, sizeof c->outcome, (s = get_string(ih, "outcome")) ? s : "");
 	copy_cut(c->received, sizeof c->received, (s = get_string(ih, "received")) ? s : "");

@@ -56,6 +56,8 @@ void payload_free(struct payload *p);
 /* Accessors: strings are owned by the payload; NULL when the field is absent or not a string. */
 const char *payload_id(const struct payload *p);
 const char *payload_status(const struct payload *p);   /* never NULL: "UNKNOWN" if absent */
+/* "runpod", "replicate" or "fal" (static); their statuses are mapped to RunPod's. */
+const char *payload_sender(const struct payload *p);
 const char *payload_worker_id(const struct payload *p);
 const char *payload_webhook(const struct payload *p);
 int payload_delay_ms(const struct payload *p, int64_t *ms);  /* 1 and *ms if present */
@@ -94,6 +96,7 @@ struct payload_record_meta {
 	const char *webhook_redacted; /* replaces the webhook field */
 	uint64_t bytes;
 	const char *body_sha256;  /* optional: NULL leaves it out */
+	const char *webhook_id;   /* webhook-id, the delivery's idempotency key; may be NULL */
 };
 
 /*

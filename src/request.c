@@ -9,6 +9,7 @@
 #include <fcgi_stdio.h>
 
 #include "answer.h"
+#include "fetch.h"
 #include "ih_error.h"
 #include "request.h"
 
@@ -73,6 +74,13 @@ static const char *path_info(char *buf, size_t bufsz)
 	return buf;
 }
 
+/* A request header, or its alias (svix-* for webhook-*), or NULL. */
+static const char *header(const char *name, const char *alias)
+{
+	const char *v = getenv(name);
+	return v != NULL || alias == NULL ? v : getenv(alias);
+}
+
 static void send_reply(const struct reply *r)
 {
 	/* libfcgi's printf does not know %zu: format lengths ourselves. */
@@ -113,12 +121,21 @@ int request_serve(struct handler *h)
 			.path_info = path_info(uri, sizeof uri),
 			.remote_addr = getenv("REMOTE_ADDR"),
 			.content_length = content_length(),
-			.webhook_id = getenv("HTTP_WEBHOOK_ID"),
-			.webhook_timestamp = getenv("HTTP_WEBHOOK_TIMESTAMP"),
-			.webhook_signature = getenv("HTTP_WEBHOOK_SIGNATURE"),
+			.webhook_id = header("HTTP_WEBHOOK_ID", "HTTP_SVIX_ID"),
+			.webhook_timestamp = header("HTTP_WEBHOOK_TIMESTAMP", "HTTP_SVIX_TIMESTAMP"),
+			.webhook_signature = header("HTTP_WEBHOOK_SIGNATURE", "HTTP_SVIX_SIGNATURE"),
+			.fal_request_id = header("HTTP_X_FAL_WEBHOOK_REQUEST_ID", NULL),
+			.fal_user_id = header("HTTP_X_FAL_WEBHOOK_USER_ID", NULL),
+			.fal_timestamp = header("HTTP_X_FAL_WEBHOOK_TIMESTAMP", NULL),
+			.fal_signature = header("HTTP_X_FAL_WEBHOOK_SIGNATURE", NULL),
 		};
 		handler_handle(h, &m, read_stdin, NULL, &r);
 		send_reply(&r);
+		/* Replicate's links live an hour: fetch them now, the answer already sent. */
+		if (h->fetch_dir[0] != '\0' && h->settings->fetch_after_answer && !FCGX_IsCGI()) {
+			FCGI_Finish();
+			fetch_after_answer(h->settings, h->fetch_dir);
+		}
 		if (r.body.cap > 65536)
 			buf_free(&r.body);
 		in_request = 0;

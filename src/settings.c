@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "ih_error.h"
 #include "settings.h"
+#include "payload_fetch.h"
 #include "signature.h"
 
 #define DEFAULT_MAX_BODY (64ULL * 1024 * 1024)
@@ -28,11 +29,20 @@ static const char *const known[] = {
 	"IMAGEHOOK_SIGNING_SECRET", "IMAGEHOOK_SIGNING_SECRET_FILE", "IMAGEHOOK_MAX_STRING",
 	"IMAGEHOOK_MAX_DECODED", "IMAGEHOOK_MAX_PNG_CHUNK", "IMAGEHOOK_MAX_TEXT_CHUNK",
 	"IMAGEHOOK_MAX_INFLATED_TEXT", "IMAGEHOOK_GALLERY", "IMAGEHOOK_THUMBNAILS",
+	"IMAGEHOOK_SIGNATURE_TOLERANCE", "IMAGEHOOK_FAL_JWKS_FILE", "IMAGEHOOK_FETCH_HOSTS",
+	"IMAGEHOOK_FETCH_MAX_BYTES", "IMAGEHOOK_FETCH_TIMEOUT", "IMAGEHOOK_FETCH_MAX_LINKS",
+	"IMAGEHOOK_FETCH_RESOLVE", "IMAGEHOOK_FETCH_AFTER_ANSWER",
 };
 /* Indices of the settings added for signed deliveries and content limits. */
 enum {
 	K_SIGNING = 12, K_SIGNING_FILE, K_MAX_STRING, K_MAX_DECODED, K_MAX_PNG_CHUNK,
 	K_MAX_TEXT_CHUNK, K_MAX_INFLATED_TEXT, K_GALLERY, K_THUMBNAILS
+};
+/* Result links and the other senders (Replicate, fal.ai). */
+enum {
+	K_SIGNATURE_TOLERANCE = K_THUMBNAILS + 1, K_FAL_JWKS_FILE, K_FETCH_HOSTS,
+	K_FETCH_MAX_BYTES, K_FETCH_TIMEOUT, K_FETCH_MAX_LINKS, K_FETCH_RESOLVE,
+	K_FETCH_AFTER_ANSWER
 };
 #define N_KNOWN (sizeof known / sizeof known[0])
 
@@ -318,6 +328,51 @@ static int dup_or_default(char **dst, const char *v, const char *dflt)
 	return *dst == NULL ? IH_ERR_NOMEM : IH_OK;
 }
 
+/* The settings of result links, fal.ai's keys and the signature tolerance. */
+static int load_links(struct settings *s, const struct file_values *fv)
+{
+	uint64_t v;
+	const char *why;
+	int rc;
+	if ((rc = number(s, fv, K_SIGNATURE_TOLERANCE, 1, 86400, SIGNATURE_TOLERANCE, &v)) != IH_OK)
+		return rc;
+	s->signature_tolerance = (long)v;
+	if ((rc = number(s, fv, K_FETCH_MAX_BYTES, 1024, 1ULL << 32, DEFAULT_MAX_BODY, &v)) != IH_OK)
+		return rc;
+	s->fetch_max_bytes = v;
+	if ((rc = number(s, fv, K_FETCH_TIMEOUT, 1, 3600, 60, &v)) != IH_OK)
+		return rc;
+	s->fetch_timeout = (unsigned)v;
+	if ((rc = number(s, fv, K_FETCH_MAX_LINKS, 1, 1000, 64, &v)) != IH_OK)
+		return rc;
+	s->fetch_max_links = (unsigned)v;
+	if ((rc = boolean(s, fv, K_FETCH_AFTER_ANSWER, 0, &s->fetch_after_answer)) != IH_OK)
+		return rc;
+	if (fetch_allow_parse(value(fv, K_FETCH_HOSTS), &s->fetch_hosts, &why) != IH_OK &&
+	    (rc = problem(s, "%s", why)) != IH_OK)
+		return rc;
+	const char *res = value(fv, K_FETCH_RESOLVE);
+	if (res != NULL && *res != '\0' && (s->fetch_resolve = strdup(res)) == NULL)
+		return IH_ERR_NOMEM;
+	const char *jf = value(fv, K_FAL_JWKS_FILE);
+	if (jf != NULL && *jf != '\0') {
+		char *text;
+		rc = slurp(jf, &text);
+		if (rc == IH_ERR_NOMEM)
+			return rc;
+		if (rc != IH_OK)
+			return problem(s, "IMAGEHOOK_FAL_JWKS_FILE %s cannot be read", jf);
+		rc = payload_jwks_ed25519(text, strlen(text), s->fal_keys, SIGNATURE_FAL_MAX_KEYS,
+					  &s->n_fal_keys);
+		free(text);
+		if (rc == IH_ERR_NOMEM)
+			return rc;
+		if (rc != IH_OK)
+			return problem(s, "IMAGEHOOK_FAL_JWKS_FILE %s holds no Ed25519 key", jf);
+	}
+	return IH_OK;
+}
+
 static int load(struct settings *s, struct file_values *fv)
 {
 	int rc;
@@ -415,8 +470,10 @@ static int load(struct settings *s, struct file_values *fv)
 		if (rc != IH_OK)
 			return rc;
 	}
+	if ((rc = load_links(s, fv)) != IH_OK)
+		return rc;
 	/* A signing secret authenticates on its own; without any secret, only an explicit opt-in stores. */
-	if (s->n_tokens == 0 && s->n_signing == 0 && !s->allow_open)
+	if (s->n_tokens == 0 && s->n_signing == 0 && s->n_fal_keys == 0 && !s->allow_open)
 		rc = problem(s, "%s", ih_strerror(IH_ERR_NO_TOKEN));
 	return rc;
 }
@@ -444,6 +501,7 @@ void settings_free(struct settings *s)
 		memset(s->signing[i], 0, strlen(s->signing[i]));
 		free(s->signing[i]);
 	}
+	free(s->fetch_resolve);
 	free(s->config_file);
 	free(s->problems);
 	memset(s, 0, sizeof *s);
@@ -476,4 +534,19 @@ void settings_print(const struct settings *s, FILE *out)
 	fprintf(out, "IMAGEHOOK_ADD_INFOTEXT=%d\n", s->add_infotext);
 	fprintf(out, "IMAGEHOOK_GALLERY=%d\n", s->gallery);
 	fprintf(out, "IMAGEHOOK_THUMBNAILS=%d\n", s->thumbnails);
+	fprintf(out, "IMAGEHOOK_SIGNATURE_TOLERANCE=%ld\n", s->signature_tolerance);
+	fprintf(out, "fal public keys: %d\n", s->n_fal_keys);
+	fprintf(out, "IMAGEHOOK_FETCH_HOSTS=");
+	for (int i = 0; i < s->fetch_hosts.n; i++) {
+		const struct fetch_host *h = &s->fetch_hosts.h[i];
+		fprintf(out, "%s%s%s%s", i ? "," : "", h->http ? "http://" : "",
+			h->wildcard ? "*." : "", h->host);
+		if (h->port)
+			fprintf(out, ":%u", h->port);
+	}
+	fprintf(out, "\nIMAGEHOOK_FETCH_MAX_BYTES=%llu\n", (unsigned long long)s->fetch_max_bytes);
+	fprintf(out, "IMAGEHOOK_FETCH_TIMEOUT=%u\n", s->fetch_timeout);
+	fprintf(out, "IMAGEHOOK_FETCH_MAX_LINKS=%u\n", s->fetch_max_links);
+	fprintf(out, "IMAGEHOOK_FETCH_RESOLVE=%s\n", s->fetch_resolve ? s->fetch_resolve : "");
+	fprintf(out, "IMAGEHOOK_FETCH_AFTER_ANSWER=%d\n", s->fetch_after_answer);
 }
