@@ -202,8 +202,11 @@ const struct fetch_host *fetch_allow_match(const struct fetch_allow *a, const st
 					   const char **why)
 {
 	int host_seen = 0;
-	for (int i = 0; i < a->n; i++) {
-		const struct fetch_host *h = &a->h[i];
+	/* Exact names first: one listed by name may reach private addresses, a wildcard never. */
+	for (int k = 0; k < 2 * a->n; k++) {
+		const struct fetch_host *h = &a->h[k % a->n];
+		if (h->wildcard != (k >= a->n))
+			continue;
 		if (!(h->wildcard ? below(u->host, h->host) : strcmp(u->host, h->host) == 0))
 			continue;
 		host_seen = 1;

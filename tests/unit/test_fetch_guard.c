@@ -89,6 +89,14 @@ static void test_allowlist(void **state)
 	assert_true(allowed(&a, "https://acct.r2.cloudflarestorage.com/a.png"));
 	assert_false(allowed(&a, "https://r2.cloudflarestorage.com/a.png"));
 
+	/* An exact entry wins over a wildcard listed before it (it decides private addresses). */
+	struct fetch_url u;
+	assert_int_equal(fetch_allow_parse("*.example.test exact.example.test", &a, &why), IH_OK);
+	assert_int_equal(fetch_url_parse("https://exact.example.test/a", &u, &why), IH_OK);
+	assert_false(fetch_allow_match(&a, &u, &why)->wildcard);
+	assert_int_equal(fetch_url_parse("https://other.example.test/a", &u, &why), IH_OK);
+	assert_true(fetch_allow_match(&a, &u, &why)->wildcard);
+
 	static const char *const bad[] = { "*.", "*.1.2.3.4", "http://x:0", "x y:z", "a..b",
 					   "http://", "*" };
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
