@@ -23,6 +23,7 @@
 #include "digest.h"
 #include "fetch.h"
 #include "fetch_guard.h"
+#include "gallery.h"
 #include "ih_error.h"
 #include "image.h"
 #include "logline.h"
@@ -517,6 +518,9 @@ static int settle(struct fetcher *f, const char *dir, int qfd, const char *entry
 		rc = store_job_write(job, "job.json", out.data, out.len);
 	if (rc == IH_OK)
 		rc = store_job_commit(job);
+	/* The gallery shows the fetched file, or the expired link, as it shows inline media. */
+	if (rc == IH_OK)
+		gallery_job_stored(f->s, dir);
 	if (rc == IH_OK && !pending && qfd >= 0 && entry != NULL) {
 		if (unlinkat(qfd, entry, 0) != 0 || fsync(qfd) != 0)
 			rc = ih_err_from_errno(errno);
