@@ -109,7 +109,7 @@ int fetch_queue_job(const struct settings *s, struct store_job *job, const struc
 		goto out;
 	rc = IH_OK;
 	size_t k = 0;
-	int pending = 0;
+	int pending = 0, known = 0;
 	for (size_t i = 0; i < count; i++) {
 		const struct payload_image *img = payload_image(p, i);
 		if (img->kind != PAYLOAD_URL || img->role != PAYLOAD_OUTPUT || img->same_as >= 0)
@@ -121,6 +121,7 @@ int fetch_queue_job(const struct settings *s, struct store_job *job, const struc
 		const struct payload_fetch_link *was = known_link(old, n_old, x->url, x->where);
 		if (was != NULL) {
 			*x = *was;
+			known |= payload_fetch_final(x) || x->attempts > 0;
 		} else {
 			const char *from;
 			snprintf(x->sender, sizeof x->sender, "%s", payload_sender(p));
@@ -143,6 +144,17 @@ int fetch_queue_job(const struct settings *s, struct store_job *job, const struc
 	rc = payload_fetch_render(l, k, &out);
 	if (rc == IH_OK)
 		rc = store_job_write(job, "fetch.json", out.data, out.len);
+	/* A redelivery of a job whose links were fetched already: job.json says so again. */
+	if (rc == IH_OK && known) {
+		free(text);
+		text = NULL;
+		buf_reset(&out);
+		rc = store_job_read(job, "job.json", &text, &tlen);
+		if (rc == IH_OK)
+			rc = payload_record_fetched(text, tlen, l, k, &out);
+		if (rc == IH_OK)
+			rc = store_job_write(job, "job.json", out.data, out.len);
+	}
 	if (rc == IH_OK && pending)
 		rc = queue_entry(s->output_dir, store_job_dir(job));
 	if (rc == IH_OK && pending)
@@ -814,7 +826,7 @@ int fetch_main(const struct settings *s, int argc, char **argv, FILE *out, FILE 
 	}
 	if (rc != IH_OK)
 		fprintf(err, "imagehook fetch: %s\n", ih_strerror(rc));
-	else if (!loop)
+	else if (!loop && f.attempts > 0)
 		fprintf(out, "imagehook fetch: %u attempts\n", f.attempts);
 	fetcher_close(&f);
 	return rc == IH_OK ? 0 : 1;
