@@ -11,8 +11,13 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
 #include "fetch_guard.h"
 #include "ih_error.h"
+#include "settings.h"
 
 static void test_url_parse(void **state)
 {
@@ -209,6 +214,56 @@ static void test_backoff_resolve_log(void **state)
 	assert_string_equal(out, "https://b/k.png");
 }
 
+/* The settings that feed the guard: defaults, a bad allowlist, fal's JWKS file. */
+static void test_settings_links(void **state)
+{
+	(void)state;
+	struct settings s;
+	setenv("IMAGEHOOK_TOKEN", "0123456789abcdef0123", 1);
+	unsetenv("IMAGEHOOK_FETCH_HOSTS");
+	unsetenv("IMAGEHOOK_FAL_JWKS_FILE");
+	assert_int_equal(settings_load(&s), IH_OK);
+	assert_null(s.problems);
+	assert_int_equal(s.fetch_hosts.n, 4);
+	assert_int_equal(s.signature_tolerance, 300);
+	assert_int_equal(s.fetch_timeout, 60);
+	assert_int_equal(s.fetch_max_links, 64);
+	assert_int_equal(s.fetch_after_answer, 0);
+	settings_free(&s);
+
+	setenv("IMAGEHOOK_FETCH_HOSTS", "defaults,http://", 1);
+	setenv("IMAGEHOOK_SIGNATURE_TOLERANCE", "0", 1);
+	setenv("IMAGEHOOK_FAL_JWKS_FILE", "/nonexistent/fal-jwks.json", 1);
+	assert_int_equal(settings_load(&s), IH_OK);
+	assert_non_null(s.problems);
+	assert_non_null(strstr(s.problems, "IMAGEHOOK_FETCH_HOSTS"));
+	assert_non_null(strstr(s.problems, "IMAGEHOOK_SIGNATURE_TOLERANCE"));
+	assert_non_null(strstr(s.problems, "IMAGEHOOK_FAL_JWKS_FILE"));
+	settings_free(&s);
+
+	char path[] = "/tmp/ih-jwks-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	const char *jwks = "{\"keys\":[{\"kty\":\"OKP\",\"crv\":\"Ed25519\","
+			   "\"x\":\"A6EHv_POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg\"}]}";
+	assert_int_equal(write(fd, jwks, strlen(jwks)), (ssize_t)strlen(jwks));
+	close(fd);
+	setenv("IMAGEHOOK_FETCH_HOSTS", "replicate.delivery", 1);
+	setenv("IMAGEHOOK_SIGNATURE_TOLERANCE", "600", 1);
+	setenv("IMAGEHOOK_FAL_JWKS_FILE", path, 1);
+	unsetenv("IMAGEHOOK_TOKEN");
+	assert_int_equal(settings_load(&s), IH_OK);
+	assert_null(s.problems);   /* fal's keys alone authenticate */
+	assert_int_equal(s.n_fal_keys, 1);
+	assert_int_equal(s.signature_tolerance, 600);
+	assert_int_equal(s.fetch_hosts.n, 1);
+	settings_free(&s);
+	unlink(path);
+	unsetenv("IMAGEHOOK_FETCH_HOSTS");
+	unsetenv("IMAGEHOOK_SIGNATURE_TOLERANCE");
+	unsetenv("IMAGEHOOK_FAL_JWKS_FILE");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -217,6 +272,7 @@ int main(void)
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_backoff_resolve_log),
+		cmocka_unit_test(test_settings_links),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
