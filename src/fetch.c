@@ -306,8 +306,9 @@ static int request(struct fetcher *f, const char *url, const struct fetch_url *u
 	struct curl_slist *pinned = NULL;
 	*next = NULL;
 	curl_easy_reset(c);
+	/* An address in the URL needs no pin: curl resolves nothing, open_socket checks it. */
 	snprintf(rule, sizeof rule, "%s:%u:%s", u->host, u->port, addr);
-	if ((pinned = curl_slist_append(NULL, rule)) == NULL)
+	if (!u->ip_literal && (pinned = curl_slist_append(NULL, rule)) == NULL)
 		return IH_ERR_NOMEM;
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_RESOLVE, pinned);
@@ -744,8 +745,11 @@ static void fetcher_close(struct fetcher *f)
 	store_close(f->st);
 }
 
-/* One pass over the queue (or over only_dir's entry). */
-static int pass(struct fetcher *f, const char *only_dir)
+/*
+ * One pass over the queue (or over only_dir's entry). A job whose folder cannot be
+ * updated is reported and skipped, not the end of the pass; *failed counts them.
+ */
+static int pass(struct fetcher *f, const char *only_dir, unsigned *failed)
 {
 	int qfd = store_open_dirs(f->rootfd, QUEUE_DIR, 1, 1);
 	if (qfd < 0)
@@ -768,6 +772,11 @@ static int pass(struct fetcher *f, const char *only_dir)
 		if (e->d_name[0] == '.' || (only_dir != NULL && strcmp(e->d_name, want) != 0))
 			continue;
 		rc = work_entry(f, qfd, e->d_name, only_dir);
+		if (rc != IH_OK && rc != IH_ERR_NOMEM) {
+			fprintf(stderr, "imagehook fetch: %s: %s\n", e->d_name, ih_strerror(rc));
+			(*failed)++;
+			rc = IH_OK;
+		}
 	}
 	closedir(d);
 	close(qfd);
@@ -777,8 +786,9 @@ static int pass(struct fetcher *f, const char *only_dir)
 void fetch_after_answer(const struct settings *s, const char *dir)
 {
 	struct fetcher f;
+	unsigned failed = 0;
 	if (fetcher_open(&f, s, NULL) == IH_OK)
-		(void)pass(&f, dir);
+		(void)pass(&f, dir, &failed);
 	fetcher_close(&f);
 }
 
@@ -813,9 +823,10 @@ int fetch_main(const struct settings *s, int argc, char **argv, FILE *out, FILE 
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	struct fetcher f;
+	unsigned failed = 0;
 	int rc = fetcher_open(&f, s, err);
 	while (rc == IH_OK) {
-		rc = pass(&f, NULL);
+		rc = pass(&f, NULL, &failed);
 		if (!loop || stop_fetching)
 			break;
 		/* sleep() returns early on the stop signal. */
@@ -829,5 +840,5 @@ int fetch_main(const struct settings *s, int argc, char **argv, FILE *out, FILE 
 	else if (!loop && f.attempts > 0)
 		fprintf(out, "imagehook fetch: %u attempts\n", f.attempts);
 	fetcher_close(&f);
-	return rc == IH_OK ? 0 : 1;
+	return rc == IH_OK && failed == 0 ? 0 : 1;
 }

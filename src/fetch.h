@@ -31,7 +31,8 @@ void fetch_after_answer(const struct settings *s, const char *dir);
  * `imagehook fetch [--loop [--interval SECONDS]]`: works the queue once (or until
  * SIGTERM/SIGINT): each due link fetched, validated, stored and logged; entries
  * whose links are all settled leave the queue. argv[0] is "fetch". Returns the
- * exit status: 0, 1 when the output folder or log cannot be used, 2 on usage errors.
+ * exit status: 0, 1 when the output folder or log cannot be used or a job folder
+ * could not be updated (reported on err), 2 on usage errors.
  */
 int fetch_main(const struct settings *s, int argc, char **argv, FILE *out, FILE *err);
 
