@@ -17,7 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef HAVE_CURL
 #include <curl/curl.h>
+#endif
 
 #include "buf.h"
 #include "digest.h"
@@ -168,6 +170,7 @@ out:
 }
 
 /* ---- fetching ---- */
+#ifdef HAVE_CURL
 
 static volatile sig_atomic_t stop_fetching;
 
@@ -842,3 +845,23 @@ int fetch_main(const struct settings *s, int argc, char **argv, FILE *out, FILE 
 	fetcher_close(&f);
 	return rc == IH_OK && failed == 0 ? 0 : 1;
 }
+#else /* !HAVE_CURL */
+
+/* Built without libcurl (--without-curl): links are queued and recorded, never fetched. */
+void fetch_after_answer(const struct settings *s, const char *dir)
+{
+	(void)s;
+	(void)dir;
+}
+
+int fetch_main(const struct settings *s, int argc, char **argv, FILE *out, FILE *err)
+{
+	(void)s;
+	(void)argc;
+	(void)argv;
+	(void)out;
+	fputs("imagehook fetch: this imagehook was built without libcurl: result links are "
+	      "queued in OUTPUT/fetch/ but cannot be fetched\n", err);
+	return 1;
+}
+#endif
