@@ -38,12 +38,6 @@ enum {
 	K_SIGNING = 12, K_SIGNING_FILE, K_MAX_STRING, K_MAX_DECODED, K_MAX_PNG_CHUNK,
 	K_MAX_TEXT_CHUNK, K_MAX_INFLATED_TEXT, K_GALLERY, K_THUMBNAILS
 };
-/* Result links and the other senders (Replicate, fal.ai). */
-enum {
-	K_SIGNATURE_TOLERANCE = K_THUMBNAILS + 1, K_FAL_JWKS_FILE, K_FETCH_HOSTS,
-	K_FETCH_MAX_BYTES, K_FETCH_TIMEOUT, K_FETCH_MAX_LINKS, K_FETCH_RESOLVE,
-	K_FETCH_AFTER_ANSWER
-};
 #define N_KNOWN (sizeof known / sizeof known[0])
 
 /* Values from the config file, indexed like known[]. */
@@ -328,9 +322,20 @@ static int dup_or_default(char **dst, const char *v, const char *dflt)
 	return *dst == NULL ? IH_ERR_NOMEM : IH_OK;
 }
 
-/* The settings of result links, fal.ai's keys and the signature tolerance. */
+/*
+ * The settings of result links, fal.ai's keys and the signature tolerance. Their
+ * indices are looked up by name, so known[] may grow in any order around them.
+ */
 static int load_links(struct settings *s, const struct file_values *fv)
 {
+	const int K_SIGNATURE_TOLERANCE = known_index("IMAGEHOOK_SIGNATURE_TOLERANCE");
+	const int K_FAL_JWKS_FILE = known_index("IMAGEHOOK_FAL_JWKS_FILE");
+	const int K_FETCH_HOSTS = known_index("IMAGEHOOK_FETCH_HOSTS");
+	const int K_FETCH_MAX_BYTES = known_index("IMAGEHOOK_FETCH_MAX_BYTES");
+	const int K_FETCH_TIMEOUT = known_index("IMAGEHOOK_FETCH_TIMEOUT");
+	const int K_FETCH_MAX_LINKS = known_index("IMAGEHOOK_FETCH_MAX_LINKS");
+	const int K_FETCH_RESOLVE = known_index("IMAGEHOOK_FETCH_RESOLVE");
+	const int K_FETCH_AFTER_ANSWER = known_index("IMAGEHOOK_FETCH_AFTER_ANSWER");
 	uint64_t v;
 	const char *why;
 	int rc;
