@@ -131,15 +131,7 @@ int fetch_queue_job(const struct settings *s, struct store_job *job, const struc
 			x->queued = x->next = now;
 			x->expires = fetch_link_expiry(x->url, now, x->sender, &from);
 			snprintf(x->expires_from, sizeof x->expires_from, "%s", from);
-			if (k > s->fetch_max_links) {
-				snprintf(x->state, sizeof x->state, "refused");
-				snprintf(x->error, sizeof x->error,
-					 "more than IMAGEHOOK_FETCH_MAX_LINKS (%u) links in one job",
-					 s->fetch_max_links);
-			} else if (img->len >= sizeof x->url) {
-				snprintf(x->state, sizeof x->state, "refused");
-				snprintf(x->error, sizeof x->error, "URL longer than 4096 bytes");
-			}
+			/* Links past the cap, or too long, are refused by the fetcher, with a log line. */
 		}
 		pending |= !payload_fetch_final(x);
 	}
@@ -596,7 +588,14 @@ static int attempt(struct fetcher *f, const char *dir, int qfd, const char *entr
 	}
 	l->attempts++;
 	body.cap = f->s->fetch_max_bytes;
-	int rc = fetch_url(f, l->url, &body, &r);
+	int rc = IH_OK;
+	if (k >= f->s->fetch_max_links) {
+		r.refused = 1;
+		snprintf(r.why, sizeof r.why, "more than IMAGEHOOK_FETCH_MAX_LINKS (%u) links in one job",
+			 f->s->fetch_max_links);
+	} else {
+		rc = fetch_url(f, l->url, &body, &r);
+	}
 	if (rc != IH_OK)
 		goto out;
 	const void *data = NULL;
