@@ -544,8 +544,9 @@ void settings_print(const struct settings *s, FILE *out)
 	fprintf(out, "IMAGEHOOK_FETCH_HOSTS=");
 	for (int i = 0; i < s->fetch_hosts.n; i++) {
 		const struct fetch_host *h = &s->fetch_hosts.h[i];
-		fprintf(out, "%s%s%s%s", i ? "," : "", h->http ? "http://" : "",
-			h->wildcard ? "*." : "", h->host);
+		int v6 = strchr(h->host, ':') != NULL;
+		fprintf(out, "%s%s%s%s%s%s", i ? "," : "", h->http ? "http://" : "",
+			h->wildcard ? "*." : "", v6 ? "[" : "", h->host, v6 ? "]" : "");
 		if (h->port)
 			fprintf(out, ":%u", h->port);
 	}
