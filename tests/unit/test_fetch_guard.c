@@ -214,6 +214,41 @@ static void test_backoff_resolve_log(void **state)
 	assert_string_equal(out, "https://b/k.png");
 }
 
+/* Random URLs: whatever parses has a clean host, a port in range and a path. */
+static void test_url_random(void **state)
+{
+	(void)state;
+	static const char alphabet[] = "ab.-:/@[]?#%\\19zAZ_ \x01\x7f\xc3";
+	unsigned seed = 12345;
+	char url[64];
+	for (int i = 0; i < 200000; i++) {
+		size_t n = 0;
+		const char *prefix = (i & 1) ? "https://" : "http://";
+		n = (size_t)snprintf(url, sizeof url, "%s", prefix);
+		size_t len = (seed >> 16) % 24;
+		for (size_t k = 0; k < len; k++) {
+			seed = seed * 1103515245u + 12345u;
+			url[n++] = alphabet[(seed >> 16) % (sizeof alphabet - 1)];
+		}
+		url[n] = '\0';
+		seed = seed * 1103515245u + 12345u;
+		struct fetch_url u;
+		const char *why = NULL;
+		if (fetch_url_parse(url, &u, &why) != IH_OK) {
+			assert_non_null(why);
+			continue;
+		}
+		assert_true(u.port >= 1 && u.port <= 65535);
+		assert_true(u.host[0] != '\0');
+		assert_non_null(u.path);
+		assert_true(u.path[0] == '/' || u.path[0] == '?');
+		if (u.ip_literal != 6)
+			for (const char *c = u.host; *c; c++)
+				assert_true((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+					    *c == '-' || *c == '.');
+	}
+}
+
 /* The settings that feed the guard: defaults, a bad allowlist, fal's JWKS file. */
 static void test_settings_links(void **state)
 {
@@ -272,6 +307,7 @@ int main(void)
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_backoff_resolve_log),
+		cmocka_unit_test(test_url_random),
 		cmocka_unit_test(test_settings_links),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
