@@ -7,8 +7,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PACKAGES=(build-essential autoconf automake autoconf-archive pkg-config
 	libfcgi-dev libjson-c-dev libpng-dev zlib1g-dev libssl-dev libcmocka-dev
 	python3 lighttpd apache2 libapache2-mod-fcgid nginx-light spawn-fcgi
-	valgrind curl clang libclang-rt-14-dev chromium logrotate
-	libcurl4-openssl-dev python3-cryptography libfcgi-bin)
+	valgrind curl clang libclang-rt-14-dev chromium logrotate strace
+	libcurl4-openssl-dev ceph-mon ceph-osd radosgw ceph-common
+	dpkg-dev debhelper dh-autoreconf fakeroot lintian apache2-utils
+	python3-cryptography libfcgi-bin)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

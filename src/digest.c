@@ -27,6 +27,13 @@ void digest_sha256_hex(const void *data, size_t len, char hex[DIGEST_HEX_LEN])
 	hex[2 * DIGEST_LEN] = '\0';
 }
 
+void digest_md5(const void *data, size_t len, unsigned char out[DIGEST_MD5_LEN])
+{
+	/* MD5() is deprecated in OpenSSL 3.0; the EVP call is not. */
+	if (EVP_Digest(data, len, out, NULL, EVP_md5(), NULL) != 1)
+		memset(out, 0, DIGEST_MD5_LEN);
+}
+
 int digest_equal(const void *a, const void *b, size_t n)
 {
 	return CRYPTO_memcmp(a, b, n) == 0;

@@ -13,6 +13,11 @@ void digest_sha256(const void *data, size_t len, unsigned char out[DIGEST_LEN]);
 /* Writes the SHA-256 of data[0..len) as lowercase hex with a NUL to hex. Pure. */
 void digest_sha256_hex(const void *data, size_t len, char hex[DIGEST_HEX_LEN]);
 
+#define DIGEST_MD5_LEN 16
+
+/* Writes the MD5 of data[0..len) to out (S3's Content-MD5; not for security). Pure. */
+void digest_md5(const void *data, size_t len, unsigned char out[DIGEST_MD5_LEN]);
+
 /* 1 when a and b (n bytes each) are equal; the time taken does not depend on where they differ. */
 int digest_equal(const void *a, const void *b, size_t n);
 

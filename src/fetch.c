@@ -50,7 +50,7 @@ static void entry_name(const char *dir, char *out, size_t outsz)
  * Creates OUTPUT/fetch/<entry> holding dir. An existing entry keeps its inode, so
  * a fetcher's flock on it keeps meaning "this job is being worked".
  */
-static int queue_entry(const char *output_dir, const char *dir)
+static int queue_entry(const char *output_dir, const char *dir, const char *id)
 {
 	char name[300];
 	entry_name(dir, name, sizeof name);
@@ -67,8 +67,9 @@ static int queue_entry(const char *output_dir, const char *dir)
 		close(qfd);
 		return IH_OK;
 	}
-	if (fd < 0 || store_write_all(fd, dir, strlen(dir)) != 0 || fsync(fd) != 0 ||
-	    fsync(qfd) != 0)
+	/* The folder, then the job's id (store_job_begin() takes the id): "<dir>\n<id>". */
+	if (fd < 0 || store_write_all(fd, dir, strlen(dir)) != 0 || store_write_all(fd, "\n", 1) != 0 ||
+	    store_write_all(fd, id, strlen(id)) != 0 || fsync(fd) != 0 || fsync(qfd) != 0)
 		rc = ih_err_from_errno(errno);
 	if (fd >= 0)
 		close(fd);
@@ -87,7 +88,7 @@ static const struct payload_fetch_link *known_link(const struct payload_fetch_li
 }
 
 int fetch_queue_job(const struct settings *s, struct store_job *job, const struct payload *p,
-		    time_t now, char *qdir, size_t qsz)
+		    time_t now, struct buf *rec, char *qdir, size_t qsz)
 {
 	size_t count = payload_image_count(p), n = 0, n_old = 0;
 	qdir[0] = '\0';
@@ -138,19 +139,21 @@ int fetch_queue_job(const struct settings *s, struct store_job *job, const struc
 	rc = payload_fetch_render(l, k, &out);
 	if (rc == IH_OK)
 		rc = store_job_write(job, "fetch.json", out.data, out.len);
-	/* A redelivery of a job whose links were fetched already: job.json says so again. */
+	/* A redelivery of a job whose links were fetched already: its record says so again. */
 	if (rc == IH_OK && known) {
-		free(text);
-		text = NULL;
 		buf_reset(&out);
-		rc = store_job_read(job, "job.json", &text, &tlen);
-		if (rc == IH_OK)
-			rc = payload_record_fetched(text, tlen, l, k, &out);
-		if (rc == IH_OK)
-			rc = store_job_write(job, "job.json", out.data, out.len);
+		rc = payload_record_fetched(rec->data, rec->len, l, k, &out);
+		if (rc == IH_OK) {
+			struct buf t = *rec;
+			*rec = out;
+			out = t;
+		}
 	}
+	/* The queue is a local folder: with an S3 store the links stay recorded only. */
+	if (s->s3_bucket != NULL)
+		pending = 0;
 	if (rc == IH_OK && pending)
-		rc = queue_entry(s->output_dir, store_job_dir(job));
+		rc = queue_entry(s->output_dir, store_job_dir(job), payload_id(p));
 	if (rc == IH_OK && pending)
 		snprintf(qdir, qsz, "%s", store_job_dir(job));
 out:
@@ -481,7 +484,7 @@ static const char *job_name(const char *dir)
  * every link is settled, also removes the queue entry (still under the lock, so a
  * delivery queueing new links cannot lose its entry). Returns IH_OK or an ih_err.
  */
-static int settle(struct fetcher *f, const char *dir, int qfd, const char *entry,
+static int settle(struct fetcher *f, const char *dir, const char *id, int qfd, const char *entry,
 		  struct payload_fetch_link *l, const void *data, size_t len)
 {
 	struct store_job *job = NULL;
@@ -489,7 +492,7 @@ static int settle(struct fetcher *f, const char *dir, int qfd, const char *entry
 	size_t n = 0, tlen;
 	char *text = NULL;
 	struct buf out = { 0 };
-	int rc = store_job_begin(f->st, job_name(dir), time(NULL), &job);
+	int rc = store_job_begin(f->st, id, time(NULL), &job);
 	if (rc == IH_OK && strcmp(store_job_dir(job), dir) != 0)
 		rc = IH_ERR_IO;
 	/* An inline image of the same job may have that name already: never overwrite it. */
@@ -524,8 +527,9 @@ static int settle(struct fetcher *f, const char *dir, int qfd, const char *entry
 	}
 	if (rc == IH_OK)
 		rc = store_job_write(job, "job.json", out.data, out.len);
+	/* Staged files become visible together; no new delivery record. */
 	if (rc == IH_OK)
-		rc = store_job_commit(job);
+		rc = store_job_commit(job, NULL, NULL);
 	/* The gallery shows the fetched file, or the expired link, as it shows inline media. */
 	if (rc == IH_OK)
 		gallery_job_stored(f->s, dir);
@@ -541,12 +545,13 @@ static int settle(struct fetcher *f, const char *dir, int qfd, const char *entry
 }
 
 /* Reads the job's fetch.json under its lock, briefly. */
-static int read_links(struct fetcher *f, const char *dir, struct payload_fetch_link **l, size_t *n)
+static int read_links(struct fetcher *f, const char *dir, const char *id,
+		      struct payload_fetch_link **l, size_t *n)
 {
 	struct store_job *job = NULL;
 	char *text = NULL;
 	size_t tlen;
-	int rc = store_job_begin(f->st, job_name(dir), time(NULL), &job);
+	int rc = store_job_begin(f->st, id, time(NULL), &job);
 	if (rc == IH_OK && strcmp(store_job_dir(job), dir) != 0)
 		rc = IH_ERR_IO;
 	if (rc == IH_OK)
@@ -566,7 +571,7 @@ static long ms_since(const struct timespec *t0)
 }
 
 /* One attempt at link k of the job: expired, refused, failed, or fetched and stored. */
-static int attempt(struct fetcher *f, const char *dir, int qfd, const char *entry,
+static int attempt(struct fetcher *f, const char *dir, const char *id, int qfd, const char *entry,
 		   struct payload_fetch_link *l, size_t k, time_t now)
 {
 	struct timespec t0;
@@ -582,7 +587,7 @@ static int attempt(struct fetcher *f, const char *dir, int qfd, const char *entr
 		snprintf(l->state, sizeof l->state, "expired");
 		snprintf(l->error, sizeof l->error, "expired %lld s ago (%s)",
 			 (long long)(now - l->expires), l->expires_from);
-		int src = settle(f, dir, qfd, entry, l, NULL, 0);
+		int src = settle(f, dir, id, qfd, entry, l, NULL, 0);
 		log_attempt(f, dir, l, "expired", 0, -1, NULL);
 		return src;
 	}
@@ -635,7 +640,7 @@ static int attempt(struct fetcher *f, const char *dir, int qfd, const char *entr
 		data = body.b.data ? body.b.data : "";
 		len = body.b.len;
 	}
-	rc = settle(f, dir, qfd, entry, l, data, len);
+	rc = settle(f, dir, id, qfd, entry, l, data, len);
 	if (rc != IH_OK) {
 		snprintf(l->error, sizeof l->error, "storing the result: %s", ih_strerror(rc));
 		outcome = "fetch_failed";
@@ -652,7 +657,7 @@ out:
  */
 static int work_entry(struct fetcher *f, int qfd, const char *entry, const char *only_dir)
 {
-	char dir[260];
+	char dir[8192];
 	struct payload_fetch_link *l = NULL;
 	size_t n = 0;
 	int fd = openat(qfd, entry, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -664,8 +669,12 @@ static int work_entry(struct fetcher *f, int qfd, const char *entry, const char 
 	}
 	ssize_t got = read(fd, dir, sizeof dir - 1);
 	int rc = IH_OK;
-	if (got <= 0 || job_name((dir[got] = '\0', dir)) == NULL ||
-	    (only_dir != NULL && strcmp(only_dir, dir) != 0))
+	char *id = got > 0 ? memchr(dir, '\n', (size_t)got) : NULL;
+	if (id == NULL)
+		goto out;
+	dir[got] = '\0';
+	*id++ = '\0';
+	if (job_name(dir) == NULL || *id == '\0' || (only_dir != NULL && strcmp(only_dir, dir) != 0))
 		goto out;
 	/* The entry may have been settled and removed while we waited to open it. */
 	struct stat a, b;
@@ -676,7 +685,7 @@ static int work_entry(struct fetcher *f, int qfd, const char *entry, const char 
 	if (dfd < 0)
 		goto out;   /* the job folder is gone (retention): nothing to do */
 	close(dfd);
-	rc = read_links(f, dir, &l, &n);
+	rc = read_links(f, dir, id, &l, &n);
 	if (rc == IH_ERR_NOMEM)
 		goto out;
 	if (rc != IH_OK) {
@@ -693,7 +702,7 @@ static int work_entry(struct fetcher *f, int qfd, const char *entry, const char 
 			left = 1;
 			continue;
 		}
-		rc = attempt(f, dir, qfd, entry, &l[k], k, now);
+		rc = attempt(f, dir, id, qfd, entry, &l[k], k, now);
 	}
 	/* Nothing was due, but everything is settled (a redelivery changed fetch.json). */
 	if (rc == IH_OK && !left && n > 0) {
@@ -701,7 +710,7 @@ static int work_entry(struct fetcher *f, int qfd, const char *entry, const char 
 		for (size_t k = 0; k < n; k++)
 			all &= payload_fetch_final(&l[k]);
 		if (all && faccessat(qfd, entry, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-			rc = settle(f, dir, qfd, entry, &l[n - 1], NULL, 0);
+			rc = settle(f, dir, id, qfd, entry, &l[n - 1], NULL, 0);
 	}
 out:
 	free(l);
@@ -816,6 +825,11 @@ int fetch_main(const struct settings *s, int argc, char **argv, FILE *out, FILE 
 	}
 	if (s->problems != NULL) {
 		fprintf(err, "imagehook fetch: configuration problem, nothing fetched: %s\n", s->problems);
+		return 1;
+	}
+	if (s->s3_bucket != NULL) {
+		fputs("imagehook fetch: IMAGEHOOK_STORE is an s3:// bucket: fetching links into it is "
+		      "not supported yet (they stay recorded in fetch.json and job.json)\n", err);
 		return 1;
 	}
 	struct sigaction sa;

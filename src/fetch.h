@@ -13,13 +13,14 @@
 /*
  * Records the result links of payload p (output references that are URLs) as
  * pending fetches of the locked job: fetch.json in the job folder (states of links
- * already known are kept) and an entry OUTPUT/fetch/<job> that `imagehook fetch`
- * works. Durable once the caller commits the job (call it before the commit
- * point). Writes the job folder into qdir (qsz bytes) when links were queued,
+ * already known are kept, and written into the record rec, job.json's text, which
+ * the caller writes after this call) and an entry OUTPUT/fetch/<job> that
+ * `imagehook fetch` works (not with an S3 store). Durable once the caller commits
+ * the job. Writes the job folder into qdir (qsz bytes) when links were queued,
  * else "". No links: nothing is written. Returns IH_OK or an ih_err. Borrows all.
  */
 int fetch_queue_job(const struct settings *s, struct store_job *job, const struct payload *p,
-		    time_t now, char *qdir, size_t qsz);
+		    time_t now, struct buf *rec, char *qdir, size_t qsz);
 
 /*
  * Fetches the due links of the one job folder dir (relative to the output root)

@@ -17,6 +17,7 @@
 #include "ih_error.h"
 #include "image.h"
 #include "payload.h"
+#include "s3.h"
 #include "signature.h"
 #include "signature_fal.h"
 
@@ -27,17 +28,31 @@ struct job_state {
 	struct buf rejected;      /* "index: why; ..." */
 	char kept[160];
 	char error[256];
+	char logged_error[512];   /* error plus what the store said: for the log, not the sender */
 	const char *replay_of;    /* req_meta's: the body is already kept in this file */
 	int fal_signed;           /* X-Fal-Webhook-Signature verified */
 	const char *webhook_id;   /* the delivery's idempotency key, recorded */
 };
+
+/* Opens the configured store: the bucket of IMAGEHOOK_STORE, else the output folder. */
+static int open_store(const struct settings *s, struct store **out)
+{
+	if (s->s3_bucket == NULL)
+		return store_open(s->output_dir, out);
+	struct s3_config c;
+	settings_s3_config(s, &c);
+	return store_open_s3(&c, out);
+}
 
 int handler_init(struct handler *h, const struct settings *s)
 {
 	memset(h, 0, sizeof *h);
 	h->settings = s;
 	h->log.fd = -1;
-	h->store_err = store_open(s->output_dir, &h->store);
+	if (gethostname(h->host, sizeof h->host) != 0)
+		h->host[0] = '\0';
+	h->host[sizeof h->host - 1] = '\0';
+	h->store_err = open_store(s, &h->store);
 	if (h->store_err == IH_ERR_NOMEM)
 		return IH_ERR_NOMEM;
 	int rc = logfile_open(&h->log, s->log_path);
@@ -137,19 +152,15 @@ static int keep_body(struct handler *h, struct job_state *js, time_t now)
 	return rc;
 }
 
+/* The status's stem for record and image names: injective (store_status_name()). */
 static void status_lower(const char *status, char *out, size_t outsz)
 {
-	char safe[160];
-	store_safe_name(status, safe, sizeof safe);
-	size_t i = 0;
-	for (; safe[i] != '\0' && i + 1 < outsz && i < 32; i++)
-		out[i] = (safe[i] >= 'A' && safe[i] <= 'Z') ? (char)(safe[i] - 'A' + 'a') : safe[i];
-	out[i] = '\0';
+	store_status_name(status, out, outsz);
 }
 
 /* Per-image strings the record borrows until it is rendered. */
 struct image_names {
-	char file[96];
+	char file[STORE_NAME_MAX];
 	char sha[DIGEST_HEX_LEN];
 	char keywords[256];
 	char why[128];
@@ -260,10 +271,8 @@ static int final_stored(struct store_job *job)
 static int store_job(struct handler *h, struct payload *p, struct job_state *js,
 		     struct store_job **jobp)
 {
-	char name[160], record[200], status[40];
-	const char *id = payload_id(p);
-	store_safe_name(id, name, sizeof name);
-	int rc = store_job_begin(h->store, name, js->log.when.tv_sec, jobp);
+	char record[STORE_NAME_MAX + 16], status[STORE_NAME_MAX];
+	int rc = store_job_begin(h->store, payload_id(p), js->log.when.tv_sec, jobp);
 	if (rc != IH_OK)
 		return rc;
 	struct store_job *job = *jobp;
@@ -297,7 +306,7 @@ static int store_job(struct handler *h, struct payload *p, struct job_state *js,
 		goto out;
 	}
 	/* Output images are 0.png, 1.png...; input images input-0.png...; other statuses prefix theirs. */
-	char out_prefix[48], in_prefix[48];
+	char out_prefix[STORE_NAME_MAX + 2], in_prefix[48];
 	if (strcmp(payload_status(p), "COMPLETED") == 0)
 		out_prefix[0] = '\0';
 	else
@@ -351,24 +360,23 @@ static int store_job(struct handler *h, struct payload *p, struct job_state *js,
 		rc = redact_buf(h->settings, &rec);
 	free(hook_red);
 	/*
-	 * Images, then job.json, then the history record: the record is the commit point
-	 * a retry checks, so everything before it must be on disk first (the folder is
-	 * synced before it is renamed in). Written the other way round, a crash between
-	 * the two left a record without job.json that no redelivery would complete.
+	 * Images, then job.json, then the commit: every file durable, then visible, and
+	 * the history record last, as a second name of job.json's file. The record is
+	 * the commit point a retry checks; a new job's folder appears whole at once.
 	 */
-	if (rc == IH_OK)
-		rc = store_job_write(job, "job.json", rec.data, rec.len);
 	/* Result links become pending fetches in the same commit (fetch.c). */
 	if (rc == IH_OK)
-		rc = fetch_queue_job(h->settings, job, p, js->log.when.tv_sec, h->fetch_dir,
+		rc = fetch_queue_job(h->settings, job, p, js->log.when.tv_sec, &rec, h->fetch_dir,
 				     sizeof h->fetch_dir);
 	if (rc == IH_OK)
-		rc = store_job_commit(job);
-	/* The record is a second name of job.json's file: no second write and fsync. */
+		rc = store_job_write(job, "job.json", rec.data, rec.len);
 	if (rc == IH_OK)
-		rc = store_job_link(job, "job.json", record);
-	if (rc == IH_OK)
-		rc = store_job_commit(job);
+		rc = store_job_commit(job, record, "job.json");
+	if (rc == STORE_LOST) {
+		/* A receiver on another host stored this very delivery first. */
+		js->ans.outcome = OUTCOME_DUPLICATE;
+		rc = IH_OK;
+	}
 out:
 	buf_free(&rec);
 	free(stored);
@@ -418,12 +426,23 @@ static enum outcome process(struct handler *h, struct job_state *js, struct payl
 	else if (payload_output_missing(p))
 		snprintf(js->error, sizeof js->error, "COMPLETED without output: result lost upstream");
 	rc = store_job(h, p, js, jobp);
+	if (rc == IH_ERR_BAD_ID) {
+		/* A digest name whose folder records another id: never merged into it. */
+		snprintf(js->error, sizeof js->error,
+			 "storing the job: its folder records another id (a digest collision); not reused");
+		return OUTCOME_STORAGE_ERROR;
+	}
 	if (rc != IH_OK) {
 		set_error(js, "storing the job", rc);
+		/* The bucket's address and answer are the operator's business, not the sender's. */
+		if (store_error(h->store)[0] != '\0')
+			snprintf(js->logged_error, sizeof js->logged_error, "%s (%s)", js->error,
+				 store_error(h->store));
 		return OUTCOME_STORAGE_ERROR;
 	}
 	/* Derived pages, under the job's lock; their trouble never changes the answer. */
-	if (js->ans.outcome != OUTCOME_DUPLICATE)
+	/* The gallery reads job folders: it works on the local store only (docs/storage.md). */
+	if (js->ans.outcome != OUTCOME_DUPLICATE && h->settings->s3_bucket == NULL)
 		gallery_job_stored(h->settings, store_job_dir(*jobp));
 	return js->ans.outcome;
 }
@@ -442,6 +461,7 @@ void handler_handle(struct handler *h, const struct req_meta *m, body_reader_fn 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	clock_gettime(CLOCK_REALTIME, &js.log.when);
 	js.log.remote = m->remote_addr;
+	js.log.host = h->host[0] ? h->host : NULL;
 	js.replay_of = m->replay_of;
 
 	if (m->method == NULL || strcmp(m->method, "POST") != 0) {
@@ -469,7 +489,7 @@ void handler_handle(struct handler *h, const struct req_meta *m, body_reader_fn 
 	}
 	if (h->store == NULL) {
 		/* The operator may have fixed the folder since: try again. */
-		h->store_err = store_open(h->settings->output_dir, &h->store);
+		h->store_err = open_store(h->settings, &h->store);
 		if (h->store == NULL) {
 			oc = OUTCOME_STORAGE_ERROR;
 			set_error(&js, "opening the output folder", h->store_err);
@@ -537,7 +557,9 @@ answer:
 	js.log.outcome = oc;
 	js.log.http = answer_status(oc);
 	js.log.ms = elapsed_ms(&t0);
-	if (js.error[0] != '\0')
+	if (js.logged_error[0] != '\0')
+		js.log.error = js.logged_error;
+	else if (js.error[0] != '\0')
 		js.log.error = js.error;
 	else if (js.rejected.len > 0)
 		js.log.error = js.rejected.data;  /* which images a limit or check refused, and why */

@@ -47,6 +47,7 @@ struct handler {
 	struct logfile log;
 	struct buf body;          /* reused between requests */
 	char fetch_dir[256];      /* the last request's job when it queued links, else "" */
+	char host[256];           /* gethostname(): in every log line */
 };
 
 /* The answer to send. */

@@ -65,6 +65,8 @@ int logline_format(const struct logline_fields *f, struct buf *out)
 	if (rc == IH_OK)
 		rc = add_str(out, "remote", f->remote);
 	if (rc == IH_OK)
+		rc = add_str(out, "host", f->host);
+	if (rc == IH_OK)
 		rc = add_str(out, "error", f->error);
 	if (rc == IH_OK)
 		rc = buf_puts(out, "}\n");

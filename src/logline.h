@@ -27,6 +27,7 @@ struct logline_fields {
 	const char *kept;         /* where a rejected body or image was kept */
 	long ms;                  /* processing time */
 	const char *remote;
+	const char *host;         /* this receiver's host name: logs of several hosts read together */
 	const char *error;
 };
 

@@ -11,6 +11,7 @@
 #include "handler.h"
 #include "ih_error.h"
 #include "replay.h"
+#include "s3.h"
 #include "request.h"
 #include "settings.h"
 #include "stats.h"
@@ -63,6 +64,12 @@ static void usage(FILE *out)
 	      "                         parameters text chunk (default 1)\n"
 	      "  IMAGEHOOK_GALLERY      0 to stop refreshing OUTPUT_DIR/gallery/ as jobs are\n"
 	      "                         stored (default 1)\n"
+	      "  IMAGEHOOK_STORE        s3://bucket/prefix: store jobs in an S3-compatible\n"
+	      "                         bucket instead of OUTPUT_DIR (docs/storage.md), with\n"
+	      "  IMAGEHOOK_S3_ENDPOINT, IMAGEHOOK_S3_REGION, IMAGEHOOK_S3_ADDRESSING (path or\n"
+	      "                         virtual), IMAGEHOOK_S3_CREDENTIALS (a file with\n"
+	      "                         aws_access_key_id and aws_secret_access_key),\n"
+	      "                         IMAGEHOOK_S3_TIMEOUT (seconds per request, 30)\n"
 	      "  IMAGEHOOK_THUMBNAILS   1 to make thumbnails while answering: each costs\n"
 	      "                         ~17 ms of CPU per 1024x1024 PNG (default 0: run\n"
 	      "                         `imagehook gallery` from cron to make them)\n"
@@ -128,7 +135,23 @@ static int check_config(struct settings *s)
 		fprintf(stderr, "imagehook: configuration problem: %s\n", s->problems);
 		bad = 1;
 	}
-	if (writable(s->output_dir, 1, why, sizeof why) != 0) {
+	if (s->s3_bucket != NULL && s->s3_access_key != NULL) {
+		/* The bucket instead of the folder: one listing proves address, keys and bucket. */
+		struct s3_config c;
+		struct s3 *s3 = NULL;
+		struct s3_reply r = { 0 };
+		settings_s3_config(s, &c);
+		int rc = s3_new(&c, &s3);
+		if (rc == IH_OK)
+			rc = s3_probe(s3, &r);
+		if (rc != IH_OK) {
+			fprintf(stderr, "imagehook: store s3://%s/%s: %s\n", s->s3_bucket, s->s3_prefix,
+				r.error[0] ? r.error : ih_strerror(rc));
+			bad = 1;
+		}
+		s3_reply_free(&r);
+		s3_free(s3);
+	} else if (s->s3_bucket == NULL && writable(s->output_dir, 1, why, sizeof why) != 0) {
 		fprintf(stderr, "imagehook: output folder: %s\n", why);
 		bad = 1;
 	}
@@ -210,6 +233,10 @@ int main(int argc, char **argv)
 		code = stats_main(&s, argc - 1, argv + 1, stdout, stderr);
 	} else if (argc > 1 && strcmp(argv[1], "fetch") == 0) {
 		code = fetch_main(&s, argc - 1, argv + 1, stdout, stderr);
+	} else if (argc > 1 && strcmp(argv[1], "gallery") == 0 && s.s3_bucket != NULL) {
+		fputs("imagehook: the gallery reads job folders of the local store only; "
+		      "IMAGEHOOK_STORE is an s3:// bucket\n", stderr);
+		code = 2;
 	} else if (argc > 1 && strcmp(argv[1], "gallery") == 0) {
 		code = gallery_main(&s, argc - 1, argv + 1, stdout, stderr);
 	} else if (argc > 1) {

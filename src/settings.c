@@ -13,6 +13,7 @@
 #include "ih_error.h"
 #include "settings.h"
 #include "payload_fetch.h"
+#include "s3.h"
 #include "signature.h"
 
 #define DEFAULT_MAX_BODY (64ULL * 1024 * 1024)
@@ -29,6 +30,8 @@ static const char *const known[] = {
 	"IMAGEHOOK_SIGNING_SECRET", "IMAGEHOOK_SIGNING_SECRET_FILE", "IMAGEHOOK_MAX_STRING",
 	"IMAGEHOOK_MAX_DECODED", "IMAGEHOOK_MAX_PNG_CHUNK", "IMAGEHOOK_MAX_TEXT_CHUNK",
 	"IMAGEHOOK_MAX_INFLATED_TEXT", "IMAGEHOOK_GALLERY", "IMAGEHOOK_THUMBNAILS",
+	"IMAGEHOOK_STORE", "IMAGEHOOK_S3_ENDPOINT", "IMAGEHOOK_S3_REGION",
+	"IMAGEHOOK_S3_ADDRESSING", "IMAGEHOOK_S3_CREDENTIALS", "IMAGEHOOK_S3_TIMEOUT",
 	"IMAGEHOOK_SIGNATURE_TOLERANCE", "IMAGEHOOK_FAL_JWKS_FILE", "IMAGEHOOK_FETCH_HOSTS",
 	"IMAGEHOOK_FETCH_MAX_BYTES", "IMAGEHOOK_FETCH_TIMEOUT", "IMAGEHOOK_FETCH_MAX_LINKS",
 	"IMAGEHOOK_FETCH_RESOLVE", "IMAGEHOOK_FETCH_AFTER_ANSWER",
@@ -38,6 +41,9 @@ enum {
 	K_SIGNING = 12, K_SIGNING_FILE, K_MAX_STRING, K_MAX_DECODED, K_MAX_PNG_CHUNK,
 	K_MAX_TEXT_CHUNK, K_MAX_INFLATED_TEXT, K_GALLERY, K_THUMBNAILS
 };
+/* The object store's settings (s3.h). */
+enum { K_STORE = K_THUMBNAILS + 1, K_S3_ENDPOINT, K_S3_REGION, K_S3_ADDRESSING, K_S3_CREDENTIALS,
+       K_S3_TIMEOUT };
 #define N_KNOWN (sizeof known / sizeof known[0])
 
 /* Values from the config file, indexed like known[]. */
@@ -378,6 +384,69 @@ static int load_links(struct settings *s, const struct file_values *fv)
 	return IH_OK;
 }
 
+/*
+ * IMAGEHOOK_STORE=s3://bucket/prefix and its IMAGEHOOK_S3_* settings. The keys
+ * come from a file (IMAGEHOOK_S3_CREDENTIALS), never from the environment a web
+ * server's config sets, and are wiped when the settings are freed.
+ */
+static int load_s3(struct settings *s, const struct file_values *fv)
+{
+	const char *store = value(fv, K_STORE), *why = NULL;
+	if (store == NULL || *store == '\0')
+		return IH_OK;
+	int rc = s3_parse_store_url(store, &s->s3_bucket, &s->s3_prefix, &why);
+	if (rc == IH_ERR_NOMEM)
+		return rc;
+	if (rc != IH_OK)
+		return problem(s, "IMAGEHOOK_STORE: %s (the local folder is IMAGEHOOK_OUTPUT_DIR)", why);
+	const char *region = value(fv, K_S3_REGION), *ep = value(fv, K_S3_ENDPOINT);
+	const char *addr = value(fv, K_S3_ADDRESSING);
+	if ((rc = dup_or_default(&s->s3_region, region, "us-east-1")) != IH_OK)
+		return rc;
+	if (strchr(s->s3_region, ':') != NULL && (rc = problem(s, "IMAGEHOOK_S3_REGION has a ':'")) != IH_OK)
+		return rc;
+	if (ep != NULL && *ep != '\0') {
+		if ((s->s3_endpoint = strdup(ep)) == NULL)
+			return IH_ERR_NOMEM;
+		if (strncmp(ep, "http://", 7) != 0 && strncmp(ep, "https://", 8) != 0 &&
+		    (rc = problem(s, "IMAGEHOOK_S3_ENDPOINT must start with https:// or http://")) != IH_OK)
+			return rc;
+	} else {
+		/* AWS itself: the regional endpoint, where new buckets want virtual-hosted names. */
+		struct buf b = { 0 };
+		if (buf_printf(&b, "https://s3.%s.amazonaws.com", s->s3_region) != IH_OK)
+			return IH_ERR_NOMEM;
+		s->s3_endpoint = b.data;
+	}
+	if (addr == NULL || *addr == '\0')
+		s->s3_virtual_host = ep == NULL || *ep == '\0';
+	else if (strcmp(addr, "virtual") == 0)
+		s->s3_virtual_host = 1;
+	else if (strcmp(addr, "path") == 0)
+		s->s3_virtual_host = 0;
+	else if ((rc = problem(s, "IMAGEHOOK_S3_ADDRESSING must be path or virtual")) != IH_OK)
+		return rc;
+	uint64_t t;
+	if ((rc = number(s, fv, K_S3_TIMEOUT, 1, 600, 30, &t)) != IH_OK)
+		return rc;
+	s->s3_timeout_ms = (long)t * 1000;
+	const char *cf = value(fv, K_S3_CREDENTIALS);
+	if (cf == NULL || *cf == '\0')
+		return problem(s, "IMAGEHOOK_STORE is s3:// but IMAGEHOOK_S3_CREDENTIALS names no file");
+	char *text;
+	rc = slurp(cf, &text);
+	if (rc == IH_ERR_NOMEM)
+		return rc;
+	if (rc != IH_OK)
+		return problem(s, "IMAGEHOOK_S3_CREDENTIALS %s cannot be read", cf);
+	rc = s3_parse_credentials(text, &s->s3_access_key, &s->s3_secret_key, &why);
+	memset(text, 0, strlen(text));
+	free(text);
+	if (rc == IH_ERR_CONFIG)
+		rc = problem(s, "IMAGEHOOK_S3_CREDENTIALS %s: %s", cf, why);
+	return rc;
+}
+
 static int load(struct settings *s, struct file_values *fv)
 {
 	int rc;
@@ -477,6 +546,8 @@ static int load(struct settings *s, struct file_values *fv)
 	}
 	if ((rc = load_links(s, fv)) != IH_OK)
 		return rc;
+	if ((rc = load_s3(s, fv)) != IH_OK)
+		return rc;
 	/* A signing secret authenticates on its own; without any secret, only an explicit opt-in stores. */
 	if (s->n_tokens == 0 && s->n_signing == 0 && s->n_fal_keys == 0 && !s->allow_open)
 		rc = problem(s, "%s", ih_strerror(IH_ERR_NO_TOKEN));
@@ -509,7 +580,28 @@ void settings_free(struct settings *s)
 	free(s->fetch_resolve);
 	free(s->config_file);
 	free(s->problems);
+	free(s->s3_bucket);
+	free(s->s3_prefix);
+	free(s->s3_endpoint);
+	free(s->s3_region);
+	free(s->s3_access_key);
+	if (s->s3_secret_key != NULL)
+		memset(s->s3_secret_key, 0, strlen(s->s3_secret_key));
+	free(s->s3_secret_key);
 	memset(s, 0, sizeof *s);
+}
+
+void settings_s3_config(const struct settings *s, struct s3_config *c)
+{
+	memset(c, 0, sizeof *c);
+	c->endpoint = s->s3_endpoint;
+	c->region = s->s3_region;
+	c->bucket = s->s3_bucket;
+	c->prefix = s->s3_prefix;
+	c->virtual_host = s->s3_virtual_host;
+	c->access_key = s->s3_access_key;
+	c->secret_key = s->s3_secret_key;
+	c->timeout_ms = s->s3_timeout_ms;
 }
 
 void settings_print(const struct settings *s, FILE *out)
@@ -555,4 +647,14 @@ void settings_print(const struct settings *s, FILE *out)
 	fprintf(out, "IMAGEHOOK_FETCH_MAX_LINKS=%u\n", s->fetch_max_links);
 	fprintf(out, "IMAGEHOOK_FETCH_RESOLVE=%s\n", s->fetch_resolve ? s->fetch_resolve : "");
 	fprintf(out, "IMAGEHOOK_FETCH_AFTER_ANSWER=%d\n", s->fetch_after_answer);
+	if (s->s3_bucket != NULL) {
+		fprintf(out, "IMAGEHOOK_STORE=s3://%s/%s\n", s->s3_bucket, s->s3_prefix);
+		fprintf(out, "IMAGEHOOK_S3_ENDPOINT=%s\n", s->s3_endpoint);
+		fprintf(out, "IMAGEHOOK_S3_REGION=%s\n", s->s3_region);
+		fprintf(out, "IMAGEHOOK_S3_ADDRESSING=%s\n", s->s3_virtual_host ? "virtual" : "path");
+		fprintf(out, "IMAGEHOOK_S3_TIMEOUT=%ld\n", s->s3_timeout_ms / 1000);
+		if (s->s3_access_key != NULL)
+			fprintf(out, "S3 access key: %s, secret key: ******** (%lu characters)\n",
+				s->s3_access_key, (unsigned long)strlen(s->s3_secret_key));
+	}
 }

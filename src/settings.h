@@ -41,6 +41,13 @@ struct settings {
 	unsigned fetch_max_links; /* per job */
 	char *fetch_resolve;      /* "host:port:address,..." or NULL */
 	int fetch_after_answer;   /* FastCGI: fetch a job's links right after answering */
+	/* IMAGEHOOK_STORE=s3://bucket/prefix; s3_bucket is NULL for the local folder. */
+	char *s3_bucket, *s3_prefix;
+	char *s3_endpoint;     /* IMAGEHOOK_S3_ENDPOINT (default AWS's for the region) */
+	char *s3_region;       /* IMAGEHOOK_S3_REGION (default us-east-1) */
+	int s3_virtual_host;   /* IMAGEHOOK_S3_ADDRESSING=virtual|path */
+	long s3_timeout_ms;    /* IMAGEHOOK_S3_TIMEOUT, seconds in the setting */
+	char *s3_access_key, *s3_secret_key; /* from the file IMAGEHOOK_S3_CREDENTIALS */
 	char *config_file;     /* IMAGEHOOK_CONFIG, or NULL */
 	char *problems;        /* NULL when valid; else "; "-joined text of every problem */
 };
@@ -55,6 +62,11 @@ int settings_load(struct settings *s);
 
 /* Frees everything *s owns; settings_free on a zeroed struct is a no-op. */
 void settings_free(struct settings *s);
+
+struct s3_config;
+
+/* Fills *c from the IMAGEHOOK_STORE and IMAGEHOOK_S3_* settings (borrowing s's strings). */
+void settings_s3_config(const struct settings *s, struct s3_config *c);
 
 /* Prints the effective configuration with secrets masked to out. */
 void settings_print(const struct settings *s, FILE *out);

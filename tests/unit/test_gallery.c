@@ -879,7 +879,10 @@ static void store(struct fx *fx, const char *name, time_t when, const char *rece
 	}
 	assert_int_equal(buf_puts(&rec, "]}}\n"), IH_OK);
 	assert_int_equal(store_job_write(job, "job.json", rec.data, rec.len), IH_OK);
-	assert_int_equal(store_job_commit(job), IH_OK);
+	char stem[STORE_NAME_MAX], record[STORE_NAME_MAX + 16];
+	store_status_name(status, stem, sizeof stem);
+	snprintf(record, sizeof record, "delivery-%s.json", stem);
+	assert_int_equal(store_job_commit(job, record, "job.json"), IH_OK);
 	gallery_job_stored(&fx->s, store_job_dir(job));
 	store_job_end(job);
 	buf_free(&rec);

@@ -24,6 +24,7 @@
 static const char *const field_names[] = {
 	"time", "id", "status", "outcome", "http", "images_stored", "images_rejected",
 	"bytes", "delayTime", "executionTime", "workerId", "dir", "ms", "remote", "error",
+	"host",
 };
 #define N_FIELDS (sizeof field_names / sizeof field_names[0])
 
@@ -48,6 +49,7 @@ static struct logline_fields sample(void)
 		.kept = NULL,
 		.ms = 42,
 		.remote = "203.0.113.9",
+		.host = "receiver-2",
 		.error = NULL,
 	};
 	return f;
@@ -102,6 +104,7 @@ static void test_line_has_every_field(void **state)
 	assert_string_equal(json_object_get_string(field(o, "dir")), f.dir);
 	assert_int_equal(json_object_get_int(field(o, "ms")), 42);
 	assert_string_equal(json_object_get_string(field(o, "remote")), "203.0.113.9");
+	assert_string_equal(json_object_get_string(field(o, "host")), "receiver-2");
 	assert_true(json_object_is_type(field(o, "error"), json_type_null));
 	json_object_put(o);
 	buf_free(&b);
@@ -118,7 +121,7 @@ static void test_absent_values_are_null(void **state)
 		field(o, field_names[i]);
 	assert_string_equal(json_object_get_string(field(o, "time")), "1970-01-01T00:00:00.000Z");
 	static const char *const nulls[] = { "id", "status", "delayTime", "executionTime",
-					     "workerId", "dir", "remote" };
+					     "workerId", "dir", "remote", "host" };
 	for (size_t i = 0; i < sizeof nulls / sizeof nulls[0]; i++)
 		assert_true(json_object_is_type(field(o, nulls[i]), json_type_null));
 	assert_string_equal(json_object_get_string(field(o, "error")), "token missing or wrong");

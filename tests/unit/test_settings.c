@@ -24,6 +24,8 @@ static const char *const vars[] = {
 	"IMAGEHOOK_TOKEN_FILE", "IMAGEHOOK_ALLOW_OPEN", "IMAGEHOOK_MAX_BODY",
 	"IMAGEHOOK_MAX_DEPTH", "IMAGEHOOK_MAX_IMAGES", "IMAGEHOOK_MAX_WIDTH",
 	"IMAGEHOOK_MAX_HEIGHT", "IMAGEHOOK_MAX_PIXELS", "IMAGEHOOK_ADD_INFOTEXT",
+	"IMAGEHOOK_STORE", "IMAGEHOOK_S3_ENDPOINT", "IMAGEHOOK_S3_REGION",
+	"IMAGEHOOK_S3_ADDRESSING", "IMAGEHOOK_S3_CREDENTIALS", "IMAGEHOOK_S3_TIMEOUT",
 };
 
 /* Each test's temp dir for config and token files; the environment starts clean. */
@@ -421,6 +423,86 @@ static void test_free_zeroed_is_noop(void **state)
 	settings_free(&s);
 }
 
+/* IMAGEHOOK_STORE=s3://...: the bucket's settings, keys from a file, every mistake a problem. */
+static void test_s3_store(void **state)
+{
+	struct fx *fx = *state;
+	setenv("IMAGEHOOK_TOKEN", TOKEN_A, 1);
+	const char *cred = write_file(fx, "cred", "[default]\naws_access_key_id = AKIDEXAMPLE\n"
+					 "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG\n");
+	setenv("IMAGEHOOK_STORE", "s3://pics/in/coming", 1);
+	setenv("IMAGEHOOK_S3_CREDENTIALS", cred, 1);
+	load(fx);
+	expect_problem(&fx->s, NULL);
+	assert_string_equal(fx->s.s3_bucket, "pics");
+	assert_string_equal(fx->s.s3_prefix, "in/coming/");
+	/* No endpoint: AWS's own for the region, virtual-hosted. */
+	assert_string_equal(fx->s.s3_region, "us-east-1");
+	assert_string_equal(fx->s.s3_endpoint, "https://s3.us-east-1.amazonaws.com");
+	assert_int_equal(fx->s.s3_virtual_host, 1);
+	assert_int_equal(fx->s.s3_timeout_ms, 30000);
+	assert_string_equal(fx->s.s3_access_key, "AKIDEXAMPLE");
+	assert_string_equal(fx->s.s3_secret_key, "wJalrXUtnFEMI/K7MDENG");
+
+	/* The secret is never printed. */
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	assert_non_null(out);
+	settings_print(&fx->s, out);
+	fclose(out);
+	assert_null(strstr(text, "wJalrXUtnFEMI"));
+	assert_non_null(strstr(text, "IMAGEHOOK_STORE=s3://pics/in/coming/"));
+	free(text);
+
+	/* An endpoint of one's own (MinIO, Ceph): path-style unless told otherwise. */
+	setenv("IMAGEHOOK_S3_ENDPOINT", "http://127.0.0.1:9000", 1);
+	setenv("IMAGEHOOK_S3_REGION", "auto", 1);
+	setenv("IMAGEHOOK_S3_TIMEOUT", "5", 1);
+	load(fx);
+	expect_problem(&fx->s, NULL);
+	assert_int_equal(fx->s.s3_virtual_host, 0);
+	assert_int_equal(fx->s.s3_timeout_ms, 5000);
+	setenv("IMAGEHOOK_S3_ADDRESSING", "virtual", 1);
+	load(fx);
+	assert_int_equal(fx->s.s3_virtual_host, 1);
+
+	setenv("IMAGEHOOK_S3_ADDRESSING", "dns", 1);
+	load(fx);
+	expect_problem(&fx->s, "IMAGEHOOK_S3_ADDRESSING");
+	unsetenv("IMAGEHOOK_S3_ADDRESSING");
+	setenv("IMAGEHOOK_S3_ENDPOINT", "127.0.0.1:9000", 1);
+	load(fx);
+	expect_problem(&fx->s, "IMAGEHOOK_S3_ENDPOINT");
+	unsetenv("IMAGEHOOK_S3_ENDPOINT");
+	setenv("IMAGEHOOK_S3_TIMEOUT", "0", 1);
+	load(fx);
+	expect_problem(&fx->s, "IMAGEHOOK_S3_TIMEOUT");
+	unsetenv("IMAGEHOOK_S3_TIMEOUT");
+	setenv("IMAGEHOOK_STORE", "s3://Bad_Bucket", 1);
+	load(fx);
+	expect_problem(&fx->s, "IMAGEHOOK_STORE");
+	setenv("IMAGEHOOK_STORE", "/var/lib/imagehook", 1);
+	load(fx);
+	expect_problem(&fx->s, "IMAGEHOOK_OUTPUT_DIR");
+	setenv("IMAGEHOOK_STORE", "s3://pics", 1);
+	unsetenv("IMAGEHOOK_S3_CREDENTIALS");
+	load(fx);
+	expect_problem(&fx->s, "IMAGEHOOK_S3_CREDENTIALS");
+	setenv("IMAGEHOOK_S3_CREDENTIALS", "/nonexistent/cred", 1);
+	load(fx);
+	expect_problem(&fx->s, "cannot be read");
+	const char *half = write_file(fx, "half", "aws_access_key_id = AKIDEXAMPLE\n");
+	setenv("IMAGEHOOK_S3_CREDENTIALS", half, 1);
+	load(fx);
+	expect_problem(&fx->s, "lacks");
+	/* Without IMAGEHOOK_STORE nothing of S3 is read or required. */
+	unsetenv("IMAGEHOOK_STORE");
+	load(fx);
+	expect_problem(&fx->s, NULL);
+	assert_null(fx->s.s3_bucket);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -435,6 +517,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_config_file_problems, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_token_is_a_problem, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_print_masks_tokens, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_s3_store, setup, teardown),
 		cmocka_unit_test(test_free_zeroed_is_noop),
 		cmocka_unit_test_setup_teardown(test_config_line_without_equals_not_echoed, setup,
 						teardown),

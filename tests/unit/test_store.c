@@ -16,12 +16,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "digest.h"
 #include "ih_error.h"
 #include "store.h"
 
@@ -138,10 +140,14 @@ static void assert_valid_name(const char *name)
 	}
 }
 
+/* The id map() saw last, for assert_hash_suffix(). */
+static const char *last_id = "";
+
 /* Maps id, checks the result is a valid name and that mapping is pure; returns the flag. */
 static int map(const char *id, char out[NAME_MAX_OUT])
 {
 	char again[NAME_MAX_OUT];
+	last_id = id;
 	int mapped = store_safe_name(id, out, NAME_MAX_OUT);
 	assert_int_equal(store_safe_name(id, again, sizeof again), mapped);
 	assert_string_equal(out, again);
@@ -149,15 +155,17 @@ static int map(const char *id, char out[NAME_MAX_OUT])
 	return mapped;
 }
 
-/* A mapped name ends in '~' and 16 lowercase hex digits. */
-static void assert_hash_suffix(const char *name)
+/* A mapped name ends in '~' and the 64 lowercase hex digits of the SHA-256 of what it maps. */
+static void assert_hash_suffix_of(const char *name, const char *of)
 {
 	size_t n = strlen(name);
-	assert_true(n >= 17);
-	assert_int_equal(name[n - 17], '~');
-	for (size_t i = n - 16; i < n; i++)
-		assert_non_null(strchr("0123456789abcdef", name[i]));
+	char hex[DIGEST_HEX_LEN];
+	assert_true(n >= 65);
+	assert_int_equal(name[n - 65], '~');
+	digest_sha256_hex(of, strlen(of), hex);
+	assert_string_equal(name + n - 64, hex);
 }
+#define assert_hash_suffix(name) assert_hash_suffix_of(name, last_id)
 
 static void test_safe_name_keeps_safe_ids(void **state)
 {
@@ -208,7 +216,7 @@ static void test_safe_name_maps_unsafe_ids(void **state)
 
 	/* Empty id: only the hash. */
 	assert_int_equal(map("", out), 1);
-	assert_int_equal(strlen(out), 17);
+	assert_int_equal(strlen(out), 65);
 	assert_hash_suffix(out);
 
 	/* Over 128 characters: mapped even when every character is safe, capped. */
@@ -216,7 +224,7 @@ static void test_safe_name_maps_unsafe_ids(void **state)
 	memset(id, 'z', 200);
 	id[200] = '\0';
 	assert_int_equal(map(id, out), 1);
-	assert_int_equal(strlen(out), 64 + 17);
+	assert_int_equal(strlen(out), 64 + 65);
 	assert_hash_suffix(out);
 	id[129] = '\0';
 	assert_int_equal(map(id, out), 1);
@@ -282,25 +290,52 @@ static void test_safe_name_all_short_ids_distinct(void **state)
 	assert_string_equal(z, "job_1");
 }
 
+#define REC "delivery-completed.json"
+
+/* One whole delivery of id at t: job.json (and 0.png when img is set), committed. */
+static int deliver(struct store *st, const char *id, time_t t, const char *img, char *dir,
+		   size_t dirsz)
+{
+	struct store_job *job = NULL;
+	int rc = store_job_begin(st, id, t, &job);
+	if (rc == IH_OK && dir != NULL)
+		snprintf(dir, dirsz, "%s", store_job_dir(job));
+	if (rc == IH_OK && img != NULL)
+		rc = store_job_write(job, "0.png", img, strlen(img));
+	if (rc == IH_OK)
+		rc = store_job_write(job, "job.json", "{}", 2);
+	if (rc == IH_OK)
+		rc = store_job_commit(job, REC, "job.json");
+	store_job_end(job);
+	return rc;
+}
+
 static void test_job_begin_dates_by_first_receipt(void **state)
 {
 	struct fx *fx = *state;
 	struct store_job *job = NULL;
-	char path[512];
+	char path[512], dir[256];
 	struct stat sb;
 
 	assert_int_equal(store_job_begin(fx->st, "sync-1", T_NOV27, &job), IH_OK);
 	assert_string_equal(store_job_dir(job), "jobs/2026/11/27/sync-1");
+	assert_int_equal(store_job_is_new(job), 1);
+	/* Nothing of a new job is visible before its commit. */
 	path_in_root(fx, "jobs/2026/11/27/sync-1", path, sizeof path);
+	assert_int_equal(stat(path, &sb), -1);
+	assert_int_equal(store_job_write(job, "job.json", "{}", 2), IH_OK);
+	assert_int_equal(stat(path, &sb), -1);
+	assert_int_equal(store_job_commit(job, REC, "job.json"), IH_OK);
 	assert_int_equal(stat(path, &sb), 0);
 	assert_true(S_ISDIR(sb.st_mode));
-	assert_int_equal(store_job_commit(job), IH_OK);
 	store_job_end(job);
 
 	/* A retry three days later finds the folder of the first receipt. */
 	job = NULL;
 	assert_int_equal(store_job_begin(fx->st, "sync-1", T_NOV30, &job), IH_OK);
 	assert_string_equal(store_job_dir(job), "jobs/2026/11/27/sync-1");
+	assert_int_equal(store_job_is_new(job), 0);
+	assert_int_equal(store_job_exists(job, REC), 1);
 	store_job_end(job);
 	path_in_root(fx, "jobs/2026/11/30", path, sizeof path);
 	assert_int_equal(stat(path, &sb), -1);
@@ -308,26 +343,32 @@ static void test_job_begin_dates_by_first_receipt(void **state)
 	/* The date is UTC whatever the local zone says. */
 	setenv("TZ", "Pacific/Kiritimati", 1);
 	tzset();
-	job = NULL;
-	assert_int_equal(store_job_begin(fx->st, "sync-2", T_NOV27_LATE, &job), IH_OK);
-	assert_string_equal(store_job_dir(job), "jobs/2026/11/27/sync-2");
-	store_job_end(job);
+	assert_int_equal(deliver(fx->st, "sync-2", T_NOV27_LATE, NULL, dir, sizeof dir), IH_OK);
+	assert_string_equal(dir, "jobs/2026/11/27/sync-2");
 	unsetenv("TZ");
 	tzset();
 
 	/* A new id received later is dated later. */
-	job = NULL;
-	assert_int_equal(store_job_begin(fx->st, "sync-3", T_NOV30, &job), IH_OK);
-	assert_string_equal(store_job_dir(job), "jobs/2026/11/30/sync-3");
-	store_job_end(job);
+	assert_int_equal(deliver(fx->st, "sync-3", T_NOV30, NULL, dir, sizeof dir), IH_OK);
+	assert_string_equal(dir, "jobs/2026/11/30/sync-3");
 
-	/* A mapped name is a folder name like any other. */
-	char name[NAME_MAX_OUT];
-	store_safe_name("../../etc/passwd", name, sizeof name);
+	/* A first delivery that never commits leaves the date claimed, and nothing else. */
 	job = NULL;
-	assert_int_equal(store_job_begin(fx->st, name, T_NOV27, &job), IH_OK);
-	assert_true(strncmp(store_job_dir(job), "jobs/2026/11/27/_._.._etc_passwd~", 33) == 0);
+	assert_int_equal(store_job_begin(fx->st, "sync-4", T_NOV27, &job), IH_OK);
+	assert_int_equal(store_job_write(job, "0.png", "img", 3), IH_OK);
 	store_job_end(job);
+	path_in_root(fx, "jobs/2026/11/27", path, sizeof path);
+	assert_int_equal(count_entries(path, ".stage"), 0);
+	assert_int_equal(deliver(fx->st, "sync-4", T_NOV30, NULL, dir, sizeof dir), IH_OK);
+	assert_string_equal(dir, "jobs/2026/11/27/sync-4");
+
+	/* A mapped id is a folder name like any other, and records the id. */
+	assert_int_equal(deliver(fx->st, "../../etc/passwd", T_NOV27, NULL, dir, sizeof dir), IH_OK);
+	assert_true(strncmp(dir, "jobs/2026/11/27/_._.._etc_passwd~", 33) == 0);
+	char idfile[600], got[64];
+	snprintf(idfile, sizeof idfile, "%s/%s/.id", fx->root, dir);
+	assert_int_equal(slurp(idfile, got, sizeof got), 16);
+	assert_string_equal(got, "../../etc/passwd");
 }
 
 static void test_job_write_exact_bytes_no_temp(void **state)
@@ -343,25 +384,44 @@ static void test_job_write_exact_bytes_no_temp(void **state)
 	assert_int_equal(store_job_begin(fx->st, "w-1", T_NOV27, &job), IH_OK);
 	assert_int_equal(store_job_exists(job, "0.png"), 0);
 	assert_int_equal(store_job_write(job, "0.png", data, sizeof data), IH_OK);
-	assert_int_equal(store_job_commit(job), IH_OK);
+	/* Written twice in one delivery: the later write wins. */
+	assert_int_equal(store_job_write(job, "job.json", "old", 3), IH_OK);
+	assert_int_equal(store_job_write(job, "job.json", "{}", 2), IH_OK);
+	assert_int_equal(store_job_exists(job, "0.png"), 0);
+	assert_int_equal(store_job_commit(job, REC, "job.json"), IH_OK);
 	assert_int_equal(store_job_exists(job, "0.png"), 1);
+	assert_int_equal(store_job_exists(job, REC), 1);
+	/* After the commit nothing more is written in this delivery. */
+	assert_int_not_equal(store_job_write(job, "late", "x", 1), IH_OK);
+	store_job_end(job);
 
 	path_in_root(fx, "jobs/2026/11/27/w-1/0.png", path, sizeof path);
 	assert_int_equal(slurp(path, got, sizeof got), (ssize_t)sizeof data);
 	assert_memory_equal(got, data, sizeof data);
+	path_in_root(fx, "jobs/2026/11/27/w-1/" REC, path, sizeof path);
+	assert_int_equal(slurp(path, got, sizeof got), 2);
+	assert_string_equal(got, "{}");
 
-	/* Rewriting replaces the whole file, never leaves the old tail. */
+	/* A later delivery replaces the whole file, never leaves the old tail. */
+	job = NULL;
+	assert_int_equal(store_job_begin(fx->st, "w-1", T_NOV27, &job), IH_OK);
 	assert_int_equal(store_job_write(job, "0.png", "short", 5), IH_OK);
+	assert_int_equal(store_job_write(job, "empty", "", 0), IH_OK);
+	assert_int_equal(store_job_write(job, "job.json", "{\"b\":2}", 7), IH_OK);
+	/* Not visible before the commit. */
+	path_in_root(fx, "jobs/2026/11/27/w-1/0.png", path, sizeof path);
+	assert_int_equal(slurp(path, got, sizeof got), (ssize_t)sizeof data);
+	assert_int_equal(store_job_commit(job, "delivery-failed.json", "job.json"), IH_OK);
+	store_job_end(job);
 	assert_int_equal(slurp(path, got, sizeof got), 5);
 	assert_string_equal(got, "short");
 
-	/* An empty file is a valid write. */
-	assert_int_equal(store_job_write(job, "empty", "", 0), IH_OK);
-
 	path_in_root(fx, "jobs/2026/11/27/w-1", path, sizeof path);
 	assert_int_equal(count_entries(path, ".tmp"), 0);
-	assert_int_equal(count_entries(path, NULL), 2);  /* 0.png, empty */
-	store_job_end(job);
+	/* 0.png, empty, job.json, both records */
+	assert_int_equal(count_entries(path, NULL), 5);
+	path_in_root(fx, "jobs/2026/11/27", path, sizeof path);
+	assert_int_equal(count_entries(path, ".stage"), 0);
 }
 
 static void test_job_read_and_exists(void **state)
@@ -374,13 +434,14 @@ static void test_job_read_and_exists(void **state)
 	assert_int_equal(store_job_begin(fx->st, "r-1", T_NOV27, &job), IH_OK);
 	assert_int_not_equal(store_job_read(job, "job.json", &data, &len), IH_OK);
 	assert_int_equal(store_job_write(job, "job.json", "{\"a\":1}", 7), IH_OK);
+	assert_int_equal(store_job_write(job, "zero", "", 0), IH_OK);
+	assert_int_equal(store_job_commit(job, REC, "job.json"), IH_OK);
 	assert_int_equal(store_job_read(job, "job.json", &data, &len), IH_OK);
 	assert_int_equal(len, 7);
 	assert_string_equal(data, "{\"a\":1}");
 	free(data);
 
 	data = NULL;
-	assert_int_equal(store_job_write(job, "zero", "", 0), IH_OK);
 	assert_int_equal(store_job_read(job, "zero", &data, &len), IH_OK);
 	assert_int_equal(len, 0);
 	assert_non_null(data);
@@ -392,6 +453,7 @@ static void test_job_read_and_exists(void **state)
 	job = NULL;
 	assert_int_equal(store_job_begin(fx->st, "r-1", T_NOV30, &job), IH_OK);
 	assert_int_equal(store_job_exists(job, "job.json"), 1);
+	assert_int_equal(store_job_exists(job, REC), 1);
 	assert_int_equal(store_job_exists(job, "nope"), 0);
 	store_job_end(job);
 
@@ -402,22 +464,19 @@ static void test_job_read_and_exists(void **state)
 static void test_symlinked_date_folder_is_refused(void **state)
 {
 	struct fx *fx = *state;
-	struct store_job *job = NULL;
-	char outside[256], link[512];
+	char outside[256], link[512], dir[256];
 
 	snprintf(outside, sizeof outside, "%s/outside", fx->dir);
 	assert_int_equal(mkdir(outside, 0700), 0);
 	path_in_root(fx, "jobs/2026", link, sizeof link);
 	assert_int_equal(symlink(outside, link), 0);
 
-	assert_int_not_equal(store_job_begin(fx->st, "evil", T_NOV27, &job), IH_OK);
+	assert_int_not_equal(deliver(fx->st, "evil", T_NOV27, "x", NULL, 0), IH_OK);
 	assert_int_equal(count_entries(outside, NULL), 0);
 
 	/* Other years still work. */
-	job = NULL;
-	assert_int_equal(store_job_begin(fx->st, "fine", (time_t)946684799, &job), IH_OK);
-	assert_string_equal(store_job_dir(job), "jobs/1999/12/31/fine");
-	store_job_end(job);
+	assert_int_equal(deliver(fx->st, "fine", (time_t)946684799, "x", dir, sizeof dir), IH_OK);
+	assert_string_equal(dir, "jobs/1999/12/31/fine");
 }
 
 static void test_symlinked_job_folder_and_files_are_not_followed(void **state)
@@ -435,24 +494,31 @@ static void test_symlinked_job_folder_and_files_are_not_followed(void **state)
 	close(fd);
 
 	/* The job folder itself is a planted symlink. */
-	assert_int_equal(store_job_begin(fx->st, "seed", T_NOV27, &job), IH_OK);
-	store_job_end(job);
+	assert_int_equal(deliver(fx->st, "seed", T_NOV27, NULL, NULL, 0), IH_OK);
 	path_in_root(fx, "jobs/2026/11/27/planted", link, sizeof link);
 	assert_int_equal(symlink(outside, link), 0);
-	job = NULL;
-	assert_int_not_equal(store_job_begin(fx->st, "planted", T_NOV27, &job), IH_OK);
+	assert_int_not_equal(deliver(fx->st, "planted", T_NOV27, "x", NULL, 0), IH_OK);
+	assert_int_equal(count_entries(outside, NULL), 1);
+
+	/* So is its stage: refused too, nothing written outside. */
+	path_in_root(fx, "jobs/2026/11/27/.stage-staged", link, sizeof link);
+	assert_int_equal(symlink(outside, link), 0);
+	assert_int_not_equal(deliver(fx->st, "staged", T_NOV27, "x", NULL, 0), IH_OK);
 	assert_int_equal(count_entries(outside, NULL), 1);
 
 	/* A symlink where an image will go is replaced, not written through. */
-	job = NULL;
-	assert_int_equal(store_job_begin(fx->st, "files", T_NOV27, &job), IH_OK);
+	assert_int_equal(deliver(fx->st, "files", T_NOV27, NULL, NULL, 0), IH_OK);
 	path_in_root(fx, "jobs/2026/11/27/files/0.png", link, sizeof link);
 	assert_int_equal(symlink(victim, link), 0);
+	job = NULL;
+	assert_int_equal(store_job_begin(fx->st, "files", T_NOV27, &job), IH_OK);
 	assert_int_equal(store_job_exists(job, "0.png"), 1);
 	char *data = NULL;
 	size_t len;
 	assert_int_not_equal(store_job_read(job, "0.png", &data, &len), IH_OK);
 	assert_int_equal(store_job_write(job, "0.png", "image", 5), IH_OK);
+	assert_int_equal(store_job_write(job, "job.json", "{}", 2), IH_OK);
+	assert_int_equal(store_job_commit(job, "delivery-failed.json", "job.json"), IH_OK);
 	store_job_end(job);
 	assert_int_equal(slurp(victim, got, sizeof got), 4);
 	assert_string_equal(got, "keep");
@@ -462,10 +528,261 @@ static void test_symlinked_job_folder_and_files_are_not_followed(void **state)
 
 	/* The lock is the job folder itself: no lock file is created. */
 	path_in_root(fx, "jobs/2026/11/27/lockjob", link, sizeof link);
-	job = NULL;
-	assert_int_equal(store_job_begin(fx->st, "lockjob", T_NOV27, &job), IH_OK);
-	assert_int_equal(count_entries(link, NULL), 0);
-	store_job_end(job);
+	assert_int_equal(deliver(fx->st, "lockjob", T_NOV27, NULL, NULL, 0), IH_OK);
+	assert_int_equal(count_entries(link, NULL), 2);  /* job.json and its record */
+}
+
+/* Status names: readable for the plain upper-case statuses, injective for every status. */
+static void test_status_name_injective(void **state)
+{
+	(void)state;
+	char a[NAME_MAX_OUT], b[NAME_MAX_OUT];
+	static const char *const plain[][2] = {
+		{ "COMPLETED", "completed" }, { "FAILED", "failed" }, { "CANCELLED", "cancelled" },
+		{ "TIMED_OUT", "timed_out" }, { "IN_PROGRESS", "in_progress" }, { "UNKNOWN", "unknown" },
+		{ "X1", "x1" },
+	};
+	for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
+		assert_int_equal(store_status_name(plain[i][0], a, sizeof a), 0);
+		assert_string_equal(a, plain[i][1]);
+	}
+	/* Case pairs no longer share a record. */
+	assert_int_equal(store_status_name("Completed", a, sizeof a), 1);
+	assert_string_not_equal(a, "completed");
+	last_id = "Completed";
+	assert_hash_suffix(a);
+	assert_true(strncmp(a, "Completed~", 10) == 0);
+	assert_int_equal(store_status_name("completed", b, sizeof b), 1);
+	assert_string_not_equal(a, b);
+	assert_string_not_equal(b, "completed");
+
+	/* Long statuses that agree on 32 (or 16) characters. */
+	char s1[80], s2[80];
+	memset(s1, 'A', 40);
+	memcpy(s2, s1, 40);
+	s1[40] = 'X';
+	s2[40] = 'Y';
+	s1[41] = s2[41] = '\0';
+	assert_int_equal(store_status_name(s1, a, sizeof a), 1);
+	assert_int_equal(store_status_name(s2, b, sizeof b), 1);
+	assert_string_not_equal(a, b);
+	/* 32 characters is plain, 33 is not. */
+	s1[32] = '\0';
+	assert_int_equal(store_status_name(s1, a, sizeof a), 0);
+	s1[32] = 'A';
+	s1[33] = '\0';
+	assert_int_equal(store_status_name(s1, b, sizeof b), 1);
+	assert_string_not_equal(a, b);
+	/* Unsafe bytes that would read the same once replaced. */
+	assert_int_equal(store_status_name("FAILED/x", a, sizeof a), 1);
+	assert_int_equal(store_status_name("FAILED\\x", b, sizeof b), 1);
+	assert_string_not_equal(a, b);
+	assert_null(strchr(a, '/'));
+	/* The empty status (payload says UNKNOWN instead, but the store must not care). */
+	assert_int_equal(store_status_name("", a, sizeof a), 1);
+	assert_int_equal(strlen(a), 65);
+
+	/* Every 1- and 2-byte status: a valid, distinct name; the longest name fits. */
+	size_t n = 255 + 255 * 255, k = 0;
+	char (*names)[NAME_MAX_OUT] = calloc(n, sizeof *names);
+	assert_non_null(names);
+	char st[3];
+	for (int x = 1; x < 256; x++) {
+		st[0] = (char)x;
+		st[1] = '\0';
+		store_status_name(st, names[k], NAME_MAX_OUT);
+		assert_valid_name(names[k++]);
+		for (int y = 1; y < 256; y++) {
+			st[1] = (char)y;
+			st[2] = '\0';
+			store_status_name(st, names[k], NAME_MAX_OUT);
+			assert_valid_name(names[k++]);
+		}
+	}
+	qsort(names, n, sizeof *names, cmp_names);
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(names[i - 1], names[i]) == 0)
+			fail_msg("two statuses map to \"%s\"", names[i]);
+	free(names);
+	char big[4096];
+	memset(big, '/', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	assert_int_equal(store_status_name(big, a, sizeof a), 1);
+	assert_true(strlen(a) == 16 + 65);
+}
+
+/* Ids that agree on the kept prefix, and ids in ranges the old 64-bit suffix covered. */
+static void test_safe_name_collision_like_pairs(void **state)
+{
+	(void)state;
+	char a[NAME_MAX_OUT], b[NAME_MAX_OUT];
+	char x[300], y[300];
+	memset(x, 'x', 200);
+	memcpy(y, x, 200);
+	x[200] = 'a';
+	y[200] = 'b';
+	x[201] = y[201] = '\0';
+	assert_int_equal(map(x, a), 1);
+	assert_hash_suffix(a);
+	assert_int_equal(map(y, b), 1);
+	assert_hash_suffix(b);
+	assert_string_not_equal(a, b);
+	/* The whole digest, not 16 digits of it: a birthday search on 64 bits finds nothing. */
+	assert_int_equal(strlen(a), 64 + 65);
+	/* Kept names never hold '~', mapped always do. */
+	assert_int_equal(map("a~b", a), 1);
+	assert_non_null(strchr(a, '~'));
+	assert_string_not_equal(a, "a~b");
+}
+
+/* A digest name is trusted only with the id its folder records: never merged, never reused. */
+static void test_folder_recording_another_id_is_not_reused(void **state)
+{
+	struct fx *fx = *state;
+	char dir[256], path[600], got[64];
+	struct store_job *job = NULL;
+	assert_int_equal(deliver(fx->st, "id/one", T_NOV27, "first", dir, sizeof dir), IH_OK);
+	/* What a colliding id would find: the folder of its name, recording another id. */
+	snprintf(path, sizeof path, "%s/%s/.id", fx->root, dir);
+	int fd = open(path, O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "id/two", 6), 6);
+	close(fd);
+	assert_int_equal(store_job_begin(fx->st, "id/one", T_NOV27, &job), IH_ERR_BAD_ID);
+	assert_null(job);
+	/* And one recording nothing. */
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(store_job_begin(fx->st, "id/one", T_NOV27, &job), IH_ERR_BAD_ID);
+	snprintf(path, sizeof path, "%s/%s/0.png", fx->root, dir);
+	assert_int_equal(slurp(path, got, sizeof got), 5);
+	assert_string_equal(got, "first");
+	/* A longer id with the same prefix is its own folder. */
+	assert_int_equal(deliver(fx->st, "id/one!", T_NOV27, "other", path, sizeof path), IH_OK);
+	assert_string_not_equal(path, dir);
+	/* The right id is found again, records checked. */
+	assert_int_equal(deliver(fx->st, "id/one!", T_NOV27, "other", NULL, 0), IH_OK);
+}
+
+/* Sets a file's times a number of seconds back. */
+static void age(const char *path, time_t seconds)
+{
+	struct timespec ts[2];
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	ts[0].tv_sec -= seconds;
+	ts[1] = ts[0];
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW), 0);
+}
+
+static int exists_path(const char *path)
+{
+	struct stat sb;
+	return lstat(path, &sb) == 0;
+}
+
+/* Leftovers of killed processes go when a process starts: older than a day, rate-limited, never a held stage. */
+static void test_open_sweeps_leftovers(void **state)
+{
+	struct fx *fx = *state;
+	char day[64], jobs[400], rej[400], p[8][600];
+	struct tm tm;
+	time_t now = time(NULL);
+	gmtime_r(&now, &tm);
+	strftime(day, sizeof day, "%Y/%m/%d", &tm);
+	snprintf(jobs, sizeof jobs, "%s/jobs/%s", fx->root, day);
+	snprintf(rej, sizeof rej, "%s/rejected/%s", fx->root, day);
+	/* The folders of today: a delivery and a kept body make them. */
+	assert_int_equal(deliver(fx->st, "sweep-seed", now, NULL, NULL, 0), IH_OK);
+	char rel[256];
+	assert_int_equal(store_keep_rejected(fx->st, now, "body", "x", 1, rel, sizeof rel), IH_OK);
+
+	snprintf(p[0], sizeof p[0], "%s/.stage-old", jobs);
+	snprintf(p[1], sizeof p[1], "%s/.stage-old/0.png", jobs);
+	snprintf(p[2], sizeof p[2], "%s/.stage-new", jobs);
+	snprintf(p[3], sizeof p[3], "%s/.tmp.1.2.old", rej);
+	snprintf(p[4], sizeof p[4], "%s/.tmp.1.3.new", rej);
+	snprintf(p[5], sizeof p[5], "%s/.stage-held", jobs);
+	snprintf(p[6], sizeof p[6], "%s/out/.ids/.swept", fx->dir);
+	assert_int_equal(mkdir(p[0], 0700), 0);
+	int fd = open(p[1], O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(mkdir(p[2], 0700), 0);
+	assert_int_equal(mkdir(p[5], 0700), 0);
+	fd = open(p[3], O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	fd = open(p[4], O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	age(p[1], 2 * 86400);
+	age(p[0], 2 * 86400);
+	age(p[3], 2 * 86400);
+	age(p[5], 2 * 86400);
+	/* A process still holds this one (a very slow delivery): it stays. */
+	int held = open(p[5], O_RDONLY | O_DIRECTORY);
+	assert_true(held >= 0);
+	assert_int_equal(flock(held, LOCK_EX), 0);
+	/* The store of setup() already swept: this open sweeps only once the mark is old. */
+	struct store *st = NULL;
+	assert_int_equal(store_open(fx->root, &st), IH_OK);
+	store_close(st);
+	assert_true(exists_path(p[0]) && exists_path(p[3]));
+	age(p[6], 2 * 3600);
+	st = NULL;
+	assert_int_equal(store_open(fx->root, &st), IH_OK);
+	store_close(st);
+	assert_false(exists_path(p[0]));
+	assert_false(exists_path(p[3]));
+	assert_true(exists_path(p[2]));
+	assert_true(exists_path(p[4]));
+	assert_true(exists_path(p[5]));
+	close(held);
+	/* Committed work is never touched. */
+	snprintf(p[7], sizeof p[7], "%s/sweep-seed/" REC, jobs);
+	assert_true(exists_path(p[7]));
+}
+
+/* A stage a killed process left is emptied before it is used: no stray file joins the job. */
+static void test_stale_stage_is_emptied(void **state)
+{
+	struct fx *fx = *state;
+	char path[600], dir[256];
+	assert_int_equal(deliver(fx->st, "seed", T_NOV27, NULL, NULL, 0), IH_OK);
+	path_in_root(fx, "jobs/2026/11/27/.stage-stale", path, sizeof path);
+	assert_int_equal(mkdir(path, 0700), 0);
+	path_in_root(fx, "jobs/2026/11/27/.stage-stale/9.png", path, sizeof path);
+	int fd = open(path, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(deliver(fx->st, "stale", T_NOV27, "x", dir, sizeof dir), IH_OK);
+	path_in_root(fx, dir, path, sizeof path);
+	assert_int_equal(count_entries(path, NULL), 3);  /* 0.png, job.json, record */
+	path_in_root(fx, "jobs/2026/11/27", path, sizeof path);
+	assert_int_equal(count_entries(path, ".stage"), 0);
+}
+
+/* A long-lived process keeps folders open: one removed meanwhile is made again, not written into. */
+static void test_removed_folders_are_made_again(void **state)
+{
+	struct fx *fx = *state;
+	char path[600], dir[256];
+	struct stat sb;
+	assert_int_equal(deliver(fx->st, "keep-1", T_NOV27, NULL, NULL, 0), IH_OK);
+	path_in_root(fx, "jobs/2026/11/27", path, sizeof path);
+	rm_rf(path);
+	char hex[DIGEST_HEX_LEN], rel[16];
+	digest_sha256_hex("keep-1", 6, hex);
+	snprintf(rel, sizeof rel, ".ids/%.2s", hex);
+	path_in_root(fx, rel, path, sizeof path);
+	rm_rf(path);
+	assert_int_equal(deliver(fx->st, "keep-2", T_NOV27, "x", dir, sizeof dir), IH_OK);
+	assert_string_equal(dir, "jobs/2026/11/27/keep-2");
+	path_in_root(fx, "jobs/2026/11/27/keep-2/" REC, path, sizeof path);
+	assert_int_equal(stat(path, &sb), 0);
+	/* keep-1's index entry went with its shard: its folder is made again too. */
+	assert_int_equal(deliver(fx->st, "keep-1", T_NOV27, NULL, dir, sizeof dir), IH_OK);
+	path_in_root(fx, "jobs/2026/11/27/keep-1/" REC, path, sizeof path);
+	assert_int_equal(stat(path, &sb), 0);
 }
 
 /* Hands the test's tree to the unprivileged user the read-only check runs as. */
@@ -482,28 +799,42 @@ static int read_only_check(const struct fx *fx)
 {
 	struct store *st = NULL;
 	struct store_job *job = NULL;
-	char dir[512];
+	char dir[600];
 	if (store_open(fx->root, &st) != IH_OK)
 		return 1;
-	if (store_job_begin(st, "ro", T_NOV27, &job) != IH_OK)
+	if (deliver(st, "ro", T_NOV27, NULL, NULL, 0) != IH_OK)
 		return 2;
-	snprintf(dir, sizeof dir, "%s/jobs/2026/11/27/ro", fx->root);
-	if (chmod(dir, 0500) != 0)
+	char day[512];
+	snprintf(day, sizeof day, "%s/jobs/2026/11/27", fx->root);
+	snprintf(dir, sizeof dir, "%s/ro", day);
+	if (chmod(dir, 0500) != 0 || chmod(day, 0500) != 0)
 		return 3;
+	/* A later delivery cannot stage: permission denied, said as such. */
+	if (store_job_begin(st, "ro", T_NOV27, &job) != IH_OK)
+		return 8;
 	if (store_job_write(job, "0.png", "data", 4) != IH_ERR_PERM)
 		return 4;
 	if (store_job_exists(job, "0.png") != 0)
 		return 5;
-	DIR *d = opendir(dir);
-	if (d == NULL)
-		return 6;
-	struct dirent *e;
-	int tmp = 0;
-	while ((e = readdir(d)) != NULL)
-		tmp += strncmp(e->d_name, ".tmp", 4) == 0;
-	closedir(d);
-	if (tmp != 0)
-		return 7;
+	store_job_end(job);
+	job = NULL;
+	/* A new job neither. */
+	if (store_job_begin(st, "ro-new", T_NOV27, &job) != IH_ERR_PERM)
+		return 9;
+	const char *dirs[] = { dir, day };
+	for (int k = 0; k < 2; k++) {
+		DIR *d = opendir(dirs[k]);
+		if (d == NULL)
+			return 6;
+		struct dirent *e;
+		int tmp = 0;
+		while ((e = readdir(d)) != NULL)
+			tmp += strncmp(e->d_name, ".tmp", 4) == 0 || strncmp(e->d_name, ".stage", 6) == 0;
+		closedir(d);
+		if (tmp != 0)
+			return 7;
+	}
+	chmod(day, 0700);
 	store_job_end(job);
 	store_close(st);
 	chmod(dir, 0700);
@@ -548,15 +879,15 @@ static void test_failed_write_leaves_old_state(void **state)
 	struct rlimit old, small;
 
 	memset(big, 'x', sizeof big);
+	assert_int_equal(deliver(fx->st, "full", T_NOV27, "old", NULL, 0), IH_OK);
 	assert_int_equal(store_job_begin(fx->st, "full", T_NOV27, &job), IH_OK);
-	assert_int_equal(store_job_write(job, "job.json", "old", 3), IH_OK);
 
 	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
 	void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
 	small = old;
 	small.rlim_cur = 4096;
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
-	int rc = store_job_write(job, "job.json", big, sizeof big);
+	int rc = store_job_write(job, "0.png", big, sizeof big);
 	int rc_new = store_job_write(job, "new.png", big, sizeof big);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
 	signal(SIGXFSZ, prev);
@@ -564,12 +895,14 @@ static void test_failed_write_leaves_old_state(void **state)
 	assert_true(rc < 0);
 	assert_true(rc_new < 0);
 	path_in_root(fx, "jobs/2026/11/27/full", dir, sizeof dir);
-	snprintf(path, sizeof path, "%s/job.json", dir);
+	snprintf(path, sizeof path, "%s/0.png", dir);
 	assert_int_equal(slurp(path, got, sizeof got), 3);
 	assert_string_equal(got, "old");
 	assert_int_equal(store_job_exists(job, "new.png"), 0);
 	assert_int_equal(count_entries(dir, ".tmp"), 0);
 	store_job_end(job);
+	path_in_root(fx, "jobs/2026/11/27", dir, sizeof dir);
+	assert_int_equal(count_entries(dir, ".stage"), 0);
 }
 
 static void test_keep_rejected(void **state)
@@ -733,7 +1066,12 @@ static void test_concurrent_first_receipt_agrees(void **state)
 			if (store_open(fx->root, &st) != IH_OK ||
 			    store_job_begin(st, "race", T_NOV27 + (time_t)i * 86400, &job) != IH_OK)
 				_exit(2);
-			snprintf(line, sizeof line, "%s", store_job_dir(job));
+			/* Exactly once: the first stores, every other finds the record. */
+			int dup = store_job_exists(job, REC);
+			if (dup == 0 && (store_job_write(job, "job.json", "{}", 2) != IH_OK ||
+					 store_job_commit(job, REC, "job.json") != IH_OK))
+				_exit(4);
+			snprintf(line, sizeof line, "%c%s", dup ? 'D' : 'S', store_job_dir(job));
 			if (write(p[1], line, sizeof line) != (ssize_t)sizeof line)
 				_exit(3);
 			store_job_end(job);
@@ -744,13 +1082,16 @@ static void test_concurrent_first_receipt_agrees(void **state)
 	close(p[1]);
 	alarm(20);
 	char first[64] = { 0 }, line[64];
+	int stored = 0;
 	for (int i = 0; i < RACERS; i++) {
 		assert_int_equal(read_n(p[0], line, sizeof line), 0);
+		stored += line[0] == 'S';
 		if (i == 0)
-			memcpy(first, line, sizeof line);
-		assert_string_equal(line, first);
+			memcpy(first, line + 1, sizeof line - 1);
+		assert_string_equal(line + 1, first);
 	}
 	alarm(0);
+	assert_int_equal(stored, 1);
 	assert_true(strncmp(first, "jobs/2026/1", 11) == 0);
 	for (int i = 0; i < RACERS; i++) {
 		int status = 0;
@@ -781,6 +1122,13 @@ int main(void)
 		cmocka_unit_test(test_safe_name_maps_unsafe_ids),
 		cmocka_unit_test(test_safe_name_respects_outsz),
 		cmocka_unit_test(test_safe_name_all_short_ids_distinct),
+		cmocka_unit_test(test_safe_name_collision_like_pairs),
+		cmocka_unit_test(test_status_name_injective),
+		cmocka_unit_test_setup_teardown(test_folder_recording_another_id_is_not_reused, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_open_sweeps_leftovers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_stage_is_emptied, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_removed_folders_are_made_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_begin_dates_by_first_receipt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_write_exact_bytes_no_temp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_read_and_exists, setup, teardown),
