@@ -1,10 +1,11 @@
-/* fuzz_image.c - image_check on any bytes, and image_png_add_text on what passes. */
+/* fuzz_image.c - image_check on any bytes (every container), and image_png_add_text on the PNGs that pass. */
 #include "ih_config.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
 #include "fuzz.h"
 #include "ih_error.h"
 #include "image.h"
@@ -16,7 +17,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct image_info info, tight_info;
 	enum image_format fmt = image_sniff(data, size);
-	FUZZ_ASSERT(image_format_ext(fmt) != NULL && image_format_mime(fmt) != NULL);
+	FUZZ_ASSERT(image_format_ext(fmt) != NULL && image_format_mime(fmt) != NULL &&
+		    image_format_name(fmt) != NULL);
+
+	/* The input as base64 text (any bytes: refused cleanly), and its base64 sniffs as it does. */
+	(void)image_sniff_base64((const char *)data, size);
+	if (size <= 96) {
+		char b64[4 * (96 / 3) + 1];
+		size_t n = b64_encode(data, size, b64);
+		FUZZ_ASSERT(image_sniff_base64(b64, n) == fmt);
+	}
 
 	/* Tight limits reach every limit's path; then the defaults, the real ones. */
 	struct image_limits tight = { .max_width = 64, .max_height = 64, .max_pixels = 2048,
@@ -33,6 +43,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	FUZZ_ASSERT(info.format == fmt && fmt != IMAGE_UNKNOWN);
 	FUZZ_ASSERT(info.width > 0 && info.height > 0);
+	FUZZ_ASSERT(info.width <= 16384 && info.height <= 16384);
+	FUZZ_ASSERT(info.ext == image_format_ext(fmt) && info.mime == image_format_mime(fmt));
+	/* a still image states no duration; only an animation or a sequence is animated */
+	FUZZ_ASSERT(info.animated || image_format_is_video(fmt) || info.duration_ms == 0);
+	FUZZ_ASSERT(!info.animated || !image_format_is_video(fmt));
+	FUZZ_ASSERT(!info.animated || info.frames != 1);
+	/* what passed tight limits passes with the same facts under the defaults */
+	if (tight_rc == IH_OK)
+		FUZZ_ASSERT(tight_info.width == info.width && tight_info.height == info.height &&
+			    tight_info.duration_ms == info.duration_ms &&
+			    tight_info.animated == info.animated);
 	if (fmt != IMAGE_PNG)
 		return 0;
 

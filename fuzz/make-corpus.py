@@ -67,6 +67,12 @@ def images():
     for name in ("tiny.jpg", "tiny.webp", "tiny-lossless.webp"):
         with open(os.path.join("tests", "fixtures", name), "rb") as f:
             write("image", name, f.read())
+    # One real file of every container (GIF, APNG, AVIF, HEIF, MP4, MOV, WebM, Matroska, ...).
+    media = os.path.join("tests", "fixtures", "media")
+    for name in sorted(os.listdir(media)):
+        if name != "README":
+            with open(os.path.join(media, name), "rb") as f:
+                write("image", "media-" + name, f.read())
     arrays = c_arrays(os.path.join("tests", "unit", "test_image.c"))
     for name in ("jpeg_rst", "jpeg_prog", "webp_vp8l", "webp_vp8", "webp_vp8x"):
         if name in arrays:

@@ -194,7 +194,7 @@ static int store_image(struct handler *h, struct store_job *job, struct payload 
 		len = img->len;
 	} else {
 		bad = image_check(data, len, &h->settings->image, &info);
-		ext = bad == IH_OK ? image_format_ext(info.format) : "bin";
+		ext = bad == IH_OK ? info.ext : "bin";
 	}
 	if (bad != IH_OK) {
 		snprintf(nm->file, sizeof nm->file, "%s%u.rejected.%s", prefix, n, ext);
@@ -214,7 +214,7 @@ static int store_image(struct handler *h, struct store_job *job, struct payload 
 			st->added_infotext = 1;
 		}
 		snprintf(nm->file, sizeof nm->file, "%s%u.%s", prefix, n, ext);
-		st->format = info.format == IMAGE_JPEG ? "jpeg" : ext;
+		st->format = image_format_name(info.format);
 		st->width = info.width;
 		st->height = info.height;
 		size_t o = 0;

@@ -21,7 +21,7 @@ static const char *const messages[IH_ERR__COUNT] = {
 	[-IH_ERR_TOO_DEEP] = "JSON nesting deeper than the limit",
 	[-IH_ERR_BASE64] = "invalid base64 data",
 	[-IH_ERR_EMPTY] = "empty data",
-	[-IH_ERR_UNKNOWN_FORMAT] = "not a PNG, JPEG or WebP image",
+	[-IH_ERR_UNKNOWN_FORMAT] = "not a known image or video format",
 	[-IH_ERR_PNG_SIGNATURE] = "PNG signature missing",
 	[-IH_ERR_PNG_CRC] = "PNG chunk CRC mismatch",
 	[-IH_ERR_PNG_TRUNCATED] = "PNG truncated before IEND",
@@ -38,6 +38,9 @@ static const char *const messages[IH_ERR__COUNT] = {
 	[-IH_ERR_BAD_ID] = "job id has characters outside the safe alphabet or is too long",
 	[-IH_ERR_LIMIT] = "a configured limit was exceeded",
 	[-IH_ERR_LOG] = "log line could not be written",
+	[-IH_ERR_GIF] = "GIF structure invalid",
+	[-IH_ERR_ISOBMFF] = "MP4/MOV/AVIF/HEIF box structure invalid",
+	[-IH_ERR_EBML] = "WebM/Matroska element structure invalid",
 };
 
 const char *ih_strerror(int err)

@@ -35,7 +35,10 @@ enum ih_err {
 	IH_ERR_BAD_ID = -28,      /* id outside the safe alphabet or length */
 	IH_ERR_LIMIT = -29,       /* some other configured limit exceeded */
 	IH_ERR_LOG = -30,         /* the log line could not be written */
-	IH_ERR__COUNT = 31
+	IH_ERR_GIF = -31,         /* GIF block structure invalid */
+	IH_ERR_ISOBMFF = -32,     /* MP4/MOV/AVIF/HEIF box structure invalid */
+	IH_ERR_EBML = -33,        /* WebM/Matroska element structure invalid */
+	IH_ERR__COUNT = 34
 };
 
 /* Returns a static, human-readable message for an ih_err code. */

@@ -451,7 +451,10 @@ static void test_sniff_ext_mime(void **state)
 	assert_int_equal(image_sniff((const unsigned char *)"\xFF\xD8\xFE", 3), IMAGE_UNKNOWN);
 	assert_int_equal(image_sniff((const unsigned char *)"RIFF\0\0\0\0WEBP", 12), IMAGE_WEBP);
 	assert_int_equal(image_sniff((const unsigned char *)"RIFF\0\0\0\0WAVE", 12), IMAGE_UNKNOWN);
-	assert_int_equal(image_sniff((const unsigned char *)"GIF89a", 6), IMAGE_UNKNOWN);
+	assert_int_equal(image_sniff((const unsigned char *)"GIF89a", 6), IMAGE_GIF);
+	assert_int_equal(image_sniff((const unsigned char *)"GIF87a", 6), IMAGE_GIF);
+	assert_int_equal(image_sniff((const unsigned char *)"GIF88a", 6), IMAGE_UNKNOWN);
+	assert_int_equal(image_sniff((const unsigned char *)"GIF89", 5), IMAGE_UNKNOWN);
 	assert_int_equal(image_sniff(NULL, 0), IMAGE_UNKNOWN);
 	assert_int_equal(image_sniff(jpeg_rst, sizeof(jpeg_rst)), IMAGE_JPEG);
 	assert_int_equal(image_sniff(webp_vp8l, sizeof(webp_vp8l)), IMAGE_WEBP);
@@ -475,7 +478,9 @@ static void test_empty_and_unknown(void **state)
 	assert_int_equal(image_check(NULL, 0, NULL, &info), IH_ERR_EMPTY);
 	assert_int_equal(info.format, IMAGE_UNKNOWN);
 	assert_int_equal(info.color_type, -1);
-	assert_int_equal(check((const unsigned char *)"GIF89a\1\0\1\0", 10), IH_ERR_UNKNOWN_FORMAT);
+	assert_int_equal(check((const unsigned char *)"GIF89a\1\0\1\0", 10), IH_ERR_GIF);
+	assert_int_equal(check((const unsigned char *)"GIF", 3), IH_ERR_GIF);
+	assert_int_equal(check((const unsigned char *)"BM\0\0\0\0", 6), IH_ERR_UNKNOWN_FORMAT);
 	assert_int_equal(check((const unsigned char *)"hello", 5), IH_ERR_UNKNOWN_FORMAT);
 	assert_int_equal(check((const unsigned char *)"RIFF\0\0\0\0WAVEfmt ", 16), IH_ERR_UNKNOWN_FORMAT);
 	assert_int_equal(check((const unsigned char *)"\0", 1), IH_ERR_UNKNOWN_FORMAT);
@@ -1106,32 +1111,70 @@ static void test_png_compressed_text_streams(void **state)
 	free(png);
 }
 
+/*
+ * Uncompressed text costs no inflation: its size alone never refuses the
+ * image (item 3 of issue 11). Compressed text keeps max_text_chunk.
+ */
 static void test_png_text_chunk_limit(void **state)
 {
 	struct image_limits lim = { 0 };
-	unsigned char *png, *bad, *body;
+	unsigned char *png, *bad, *body, *z;
 	size_t len, blen, n = (1u << 20) + 1;
+	uLongf zlen;
 
 	(void)state;
 	png = make_png(3, 3, &len);
-	body = malloc(n);
+	/* room for the stored (uncompressed) zlib form of n bytes too */
+	body = malloc(compressBound(n) + 64);
 	assert_non_null(body);
-	memset(body, 'x', n);
+	memset(body, 'x', compressBound(n) + 64);
 	memcpy(body, "big\0", 4);
-	/* one byte over the default 1 MiB */
+	/* tEXt one byte over the 1 MiB compressed-text limit: fine */
 	bad = add_chunk(png, len, "tEXt", body, n, &blen);
-	assert_int_equal(check(bad, blen), IH_ERR_PNG_CHUNK);
-	free(bad);
-	bad = add_chunk(png, len, "tEXt", body, n - 1, &blen);
 	assert_int_equal(check(bad, blen), IH_OK);
-	/* and a configured limit */
-	lim.max_text_chunk = (uint32_t)n - 2;
+	/* and a configured compressed-text limit does not apply to it */
+	lim.max_text_chunk = 1024;
+	assert_int_equal(check_lim(bad, blen, &lim, NULL), IH_OK);
+	free(bad);
+	/* an uncompressed iTXt neither: keyword NUL flag 0 method 0 "" NUL "" NUL text */
+	memcpy(body, "big\0\0\0\0\0", 8);
+	bad = add_chunk(png, len, "iTXt", body, n, &blen);
+	assert_int_equal(check_lim(bad, blen, &lim, NULL), IH_OK);
+	free(bad);
+	/* a compressed iTXt is held to it */
+	z = malloc(compressBound(n));
+	assert_non_null(z);
+	zlen = compressBound(n);
+	assert_int_equal(compress2(z, &zlen, body + 8, n - 8, 0), Z_OK);   /* stored: n bytes or more */
+	memcpy(body, "big\0\1\0\0\0", 8);
+	memcpy(body + 8, z, zlen);
+	bad = add_chunk(png, len, "iTXt", body, 8 + zlen, &blen);
+	assert_int_equal(check(bad, blen), IH_ERR_PNG_CHUNK);
+	lim.max_text_chunk = (uint32_t)(8 + zlen);
+	assert_int_equal(check_lim(bad, blen, &lim, NULL), IH_OK);
+	lim.max_text_chunk = (uint32_t)(7 + zlen);
 	assert_int_equal(check_lim(bad, blen, &lim, NULL), IH_ERR_PNG_CHUNK);
 	free(bad);
-	/* the same size in an unknown ancillary chunk is not text: allowed */
+	/* so is a zTXt: keyword NUL method 0 zlib */
+	memcpy(body, "big\0\0", 5);
+	memcpy(body + 5, z, zlen);
+	bad = add_chunk(png, len, "zTXt", body, 5 + zlen, &blen);
+	assert_int_equal(check(bad, blen), IH_ERR_PNG_CHUNK);
+	lim.max_text_chunk = (uint32_t)(5 + zlen);
+	assert_int_equal(check_lim(bad, blen, &lim, NULL), IH_OK);
+	free(bad);
+	/* max_chunk still bounds compressed text */
+	lim.max_text_chunk = 0;
+	lim.max_chunk = 1024;
+	bad = add_chunk(png, len, "zTXt", body, 5 + zlen, &blen);
+	assert_int_equal(check_lim(bad, blen, &lim, NULL), IH_ERR_PNG_CHUNK);
+	free(bad);
+	/* the same size in an unknown ancillary chunk is not text: max_chunk only */
 	bad = add_chunk(png, len, "teXt", body, n, &blen);
 	assert_int_equal(check(bad, blen), IH_OK);
+	assert_int_equal(check_lim(bad, blen, &lim, NULL), IH_ERR_PNG_CHUNK);
 	free(bad);
+	free(z);
 	free(body);
 	free(png);
 }
