@@ -148,7 +148,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* Any headers: a decision, never a crash. */
 	char *secrets[] = { broken_secret, signing_secret };
-	struct signature_headers h = { field[3], field[4], field[5] };
+	struct signature_headers h = { field[3], field[4], field[5], 0 };
 	const char *why = NULL;
 	time_t now = (time_t)strtoll(field[4], NULL, 10);
 	int rc = signature_verify(secrets, 2, &h, body, blen, now, &why);
@@ -158,7 +158,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *id = field[3][0] != '\0' && strlen(field[3]) <= 256 ? field[3] : "msg_fuzz";
 	char sig[SIGNATURE_TEXT_LEN];
 	FUZZ_ASSERT(signature_sign(signing_secret, id, "1767225600", body, blen, sig) == IH_OK);
-	struct signature_headers good = { id, "1767225600", sig };
+	struct signature_headers good = { id, "1767225600", sig, 0 };
 	FUZZ_ASSERT(signature_verify(secrets, 2, &good, body, blen, 1767225600, &why) == IH_OK);
 	if (blen > 0) {
 		char *tampered = malloc(blen);

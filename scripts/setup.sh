@@ -11,7 +11,8 @@ PACKAGES=(build-essential autoconf automake autoconf-archive pkg-config
 	libcurl4-openssl-dev ceph-mon ceph-osd radosgw ceph-common
 	dpkg-dev debhelper dh-autoreconf fakeroot lintian apache2-utils
 	prometheus python3-prometheus-client
-	python3-pil python3-flask gunicorn)
+	python3-pil python3-flask gunicorn
+	python3-cryptography libfcgi-bin)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

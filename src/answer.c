@@ -79,6 +79,9 @@ enum outcome answer_job_outcome(const struct job_facts *f)
 		return OUTCOME_CANCELLED;
 	if (strcmp(st, "TIMED_OUT") == 0)
 		return OUTCOME_TIMED_OUT;
+	/* Replicate's starting and processing events (payload_senders.c) */
+	if (strcmp(st, "PROCESSING") == 0)
+		return OUTCOME_RECORDED;
 	if (strcmp(st, "COMPLETED") != 0)
 		return OUTCOME_UNKNOWN_STATUS;
 	if (f->stored == 0 && f->rejected == 0) {

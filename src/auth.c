@@ -90,7 +90,8 @@ enum auth_result auth_check(const struct settings *s, const char *query, const c
 
 	/* Signing secrets alone authenticate: the handler then requires the signature. */
 	if (s->n_tokens == 0)
-		return s->allow_open || s->n_signing > 0 ? AUTH_OPEN : AUTH_UNCONFIGURED;
+		return s->allow_open || s->n_signing > 0 || s->n_fal_keys > 0 ? AUTH_OPEN
+									       : AUTH_UNCONFIGURED;
 	if (query != NULL && query_token(query, &val, &len)) {
 		long n = url_decode(val, len, 1, cand, sizeof cand);
 		if (n > 0 && matches_any(s, cand, (size_t)n))

@@ -11,6 +11,7 @@
 #include "auth.h"
 #include "base64.h"
 #include "digest.h"
+#include "fetch.h"
 #include "gallery.h"
 #include "handler.h"
 #include "health.h"
@@ -21,6 +22,7 @@
 #include "s3.h"
 #include "signature.h"
 #include "stats.h"
+#include "signature_fal.h"
 
 /* Everything one request accumulates on its way to the answer and the log line. */
 struct job_state {
@@ -41,6 +43,8 @@ struct job_state {
 	/* What payload's cap on its error text may have left of a secret at its end. */
 	const char *error_tail;
 	size_t error_tail_len;
+	int fal_signed;           /* X-Fal-Webhook-Signature verified */
+	const char *webhook_id;   /* the delivery's idempotency key, recorded */
 };
 
 /* payload.c keeps at most this many bytes of a job's error text (it cuts the rest). */
@@ -289,6 +293,22 @@ static void iso_time(const struct timespec *ts, char *out, size_t outsz)
 	snprintf(out + n, outsz - n, ".%03ldZ", ts->tv_nsec / 1000000L);
 }
 
+/*
+ * Replicate's progress events (start, output, logs) refresh job.json and one
+ * record until the job has a final record; after it they are duplicates.
+ */
+static int final_stored(struct store_job *job)
+{
+	static const char *const final[] = { "delivery-completed.json", "delivery-failed.json",
+					     "delivery-cancelled.json" };
+	for (size_t i = 0; i < sizeof final / sizeof final[0]; i++) {
+		int rc = store_job_exists(job, final[i]);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* Stores a parsed callback under its job folder; sets the outcome. */
 static int store_job(struct handler *h, struct payload *p, struct job_state *js,
 		     struct store_job **jobp)
@@ -302,6 +322,8 @@ static int store_job(struct handler *h, struct payload *p, struct job_state *js,
 	status_lower(payload_status(p), status, sizeof status);
 	snprintf(record, sizeof record, "delivery-%s.json", status);
 	rc = store_job_exists(job, record);
+	if (rc >= 0 && strcmp(payload_status(p), "PROCESSING") == 0)
+		rc = final_stored(job);
 	if (rc < 0)
 		return rc;
 	if (rc == 1) {
@@ -386,6 +408,7 @@ static int store_job(struct handler *h, struct payload *p, struct job_state *js,
 		.remote = js->log.remote,
 		.outcome = answer_outcome_name(js->ans.outcome),
 		.webhook_redacted = hook_red,
+		.webhook_id = js->webhook_id,
 		.bytes = h->body.len,
 		/* No checksum of the whole body: 20% of the CPU of a 40 MB callback. */
 		.body_sha256 = NULL,
@@ -423,6 +446,10 @@ static int store_job(struct handler *h, struct payload *p, struct job_state *js,
 	 * the history record last, as a second name of job.json's file. The record is
 	 * the commit point a retry checks; a new job's folder appears whole at once.
 	 */
+	/* Result links become pending fetches in the same commit (fetch.c). */
+	if (rc == IH_OK)
+		rc = fetch_queue_job(h->settings, job, p, js->log.when.tv_sec, &rec, h->fetch_dir,
+				     sizeof h->fetch_dir);
 	if (rc == IH_OK)
 		rc = store_job_write(job, "job.json", rec.data, rec.len);
 	if (rc == IH_OK)
@@ -465,6 +492,12 @@ static enum outcome process(struct handler *h, struct job_state *js, struct payl
 		return OUTCOME_BAD_REQUEST;
 	}
 	struct payload *p = *pp;
+	/* With fal.ai's keys configured, a fal-shaped body must carry fal's signature. */
+	if (h->settings->n_fal_keys > 0 && !js->fal_signed && js->replay_of == NULL &&
+	    strcmp(payload_sender(p), "fal") == 0) {
+		snprintf(js->error, sizeof js->error, "signature: fal.ai delivery without X-Fal-Webhook-Signature");
+		return OUTCOME_UNAUTHORIZED;
+	}
 	int ok = 1;
 	js->red_id = redacted(h->settings, payload_id(p), 0, &ok);
 	js->red_status = redacted(h->settings, payload_status(p), 0, &ok);
@@ -605,6 +638,7 @@ void handler_handle(struct handler *h, const struct req_meta *m, body_reader_fn 
 
 	memset(&js, 0, sizeof js);
 	h->stored_dir[0] = '\0';
+	h->fetch_dir[0] = '\0';
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	clock_gettime(CLOCK_REALTIME, &js.log.when);
 	js.log.remote = m->remote_addr;
@@ -696,10 +730,30 @@ void handler_handle(struct handler *h, const struct req_meta *m, body_reader_fn 
 	 * token: it covers the body and the time, which a token in a URL cannot.
 	 * Nothing has been stored or kept yet, so a 401 leaves no trace but the log.
 	 */
-	if (m->replay_of == NULL && h->settings->n_signing > 0) {
+	const struct settings *s = h->settings;
+	js.webhook_id = m->webhook_id;
+	if (m->replay_of == NULL && s->n_fal_keys > 0 &&
+	    (m->fal_signature != NULL || (s->n_signing == 0 && s->n_tokens == 0 && !s->allow_open))) {
+		/* fal.ai signs with its own scheme; its keys alone may authenticate. */
+		const char *why = NULL;
+		struct signature_fal_headers fh = { m->fal_request_id, m->fal_user_id, m->fal_timestamp,
+						    m->fal_signature, s->signature_tolerance };
+		rc = signature_fal_verify((const unsigned char (*)[32])s->fal_keys, s->n_fal_keys, &fh,
+					  h->body.data ? h->body.data : "", h->body.len,
+					  js.log.when.tv_sec, &why);
+		if (rc != IH_OK) {
+			oc = rc == IH_ERR_NOMEM ? OUTCOME_STORAGE_ERROR : OUTCOME_UNAUTHORIZED;
+			if (rc == IH_ERR_NOMEM)
+				set_error(&js, NULL, rc);
+			else
+				snprintf(js.error, sizeof js.error, "signature: %s", why);
+			goto answer;
+		}
+		js.fal_signed = 1;
+	} else if (m->replay_of == NULL && h->settings->n_signing > 0) {
 		const char *why = NULL;
 		struct signature_headers sh = { m->webhook_id, m->webhook_timestamp,
-						m->webhook_signature };
+						m->webhook_signature, s->signature_tolerance };
 		rc = signature_verify(h->settings->signing, h->settings->n_signing, &sh,
 				      h->body.data ? h->body.data : "", h->body.len,
 				      js.log.when.tv_sec, &why);
@@ -783,6 +837,10 @@ answer:
 
 void handler_after_answer(struct handler *h)
 {
+	/* Replicate's links live an hour: with IMAGEHOOK_FETCH_AFTER_ANSWER, fetch them now. */
+	if (h->fetch_dir[0] != '\0' && h->settings->fetch_after_answer)
+		fetch_after_answer(h->settings, h->fetch_dir);
+	h->fetch_dir[0] = '\0';
 	if (h->stored_dir[0] != '\0') {
 		gallery_job_stored(h->settings, h->stored_dir);
 		h->stored_dir[0] = '\0';

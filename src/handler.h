@@ -23,6 +23,11 @@ struct req_meta {
 	const char *webhook_signature;
 	const char *x_request_id; /* HTTP_X_REQUEST_ID, set by a server or proxy; may be NULL */
 	const char *accept;       /* HTTP_ACCEPT, may be NULL: the metrics' format */
+	/* fal.ai's X-Fal-Webhook-Request-Id, -User-Id, -Timestamp, -Signature, may be NULL. */
+	const char *fal_request_id;
+	const char *fal_user_id;
+	const char *fal_timestamp;
+	const char *fal_signature;
 	/*
 	 * `imagehook replay`: the kept body's file, run by the operator on this machine.
 	 * The token and signature checks are skipped and a body rejected again is not
@@ -46,6 +51,7 @@ struct handler {
 	struct buf body;          /* reused between requests */
 	struct hook_job after;    /* IMAGEHOOK_ON_STORED's job, for handler_after_answer() */
 	struct hook_runner hooks;
+	char fetch_dir[256];      /* the last request's job when it queued links, else "" */
 	char host[256];           /* gethostname(): in every log line */
 	/*
 	 * The job the last request stored (not a duplicate), for handler_after_answer():

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fetch.h"
 #include "gallery.h"
 #include "handler.h"
 #include "health.h"
@@ -35,6 +36,9 @@ static void usage(FILE *out)
 	      "       imagehook gallery [--days N] [--no-thumbnails]  rebuild the HTML pages in\n"
 	      "                              OUTPUT_DIR/gallery/ from the job folders, making\n"
 	      "                              missing thumbnails (for cron with THUMBNAILS=0)\n"
+	      "       imagehook fetch [--loop [--interval SECONDS]]  fetch the result links\n"
+	      "                              callbacks queued (Replicate, fal.ai, S3 uploads):\n"
+	      "                              once (a timer or cron), or every few seconds\n"
 	      "       imagehook check        the health path's checks, for monit or cron: the\n"
 	      "                              configuration, the folders, the free space\n"
 	      "       imagehook stats ... --openmetrics  the same as OpenMetrics text (for\n"
@@ -88,6 +92,19 @@ static void usage(FILE *out)
 	      "  IMAGEHOOK_THUMBNAILS   1 to make thumbnails after each answer: each costs\n"
 	      "                         ~17 ms of CPU per 1024x1024 PNG (default 0: run\n"
 	      "                         `imagehook gallery` from cron to make them)\n"
+	      "  IMAGEHOOK_FETCH_HOSTS  hosts result links may be fetched from (default\n"
+	      "                         " FETCH_GUARD_DEFAULT_HOSTS ";\n"
+	      "                         \"defaults\" in a list adds these; http://host:port\n"
+	      "                         allows plain http)\n"
+	      "  IMAGEHOOK_FETCH_MAX_BYTES, _TIMEOUT, _MAX_LINKS  per file (64m), seconds per\n"
+	      "                         fetch (60), links per job (64)\n"
+	      "  IMAGEHOOK_FETCH_RESOLVE  host:port:address pins, as curl --resolve\n"
+	      "  IMAGEHOOK_FETCH_AFTER_ANSWER  1: FastCGI fetches a job's links right after\n"
+	      "                         answering (needs network; default 0)\n"
+	      "  IMAGEHOOK_FAL_JWKS_FILE  fal.ai's JWKS, downloaded once: require fal.ai's\n"
+	      "                         ED25519 signature on fal deliveries\n"
+	      "  IMAGEHOOK_SIGNATURE_TOLERANCE  seconds a signed delivery's timestamp may be\n"
+	      "                         from now (default 300)\n"
 	      "\n"
 	      "The sender authenticates with ?token=SECRET or a final path segment /SECRET.\n"
 	      "GET/HEAD .../health answers 200 {\"ok\":true} or 503 with a reason (details with\n"
@@ -184,8 +201,12 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	int is_replay = argc > 1 && strcmp(argv[1], "replay") == 0;
-	/* The operator replays locally: no secret is needed, so none missing is a problem. */
-	if (is_replay && setenv("IMAGEHOOK_ALLOW_OPEN", "1", 1) != 0) {
+	int is_fetch = argc > 1 && strcmp(argv[1], "fetch") == 0;
+	/*
+	 * The operator replays locally, and fetching receives nothing: no secret is
+	 * needed (the fetch unit is not given one), so none missing is a problem.
+	 */
+	if ((is_replay || is_fetch) && setenv("IMAGEHOOK_ALLOW_OPEN", "1", 1) != 0) {
 		fputs("imagehook: out of memory\n", stderr);
 		return 1;
 	}
@@ -200,6 +221,8 @@ int main(int argc, char **argv)
 		code = replay(&s, argc - 2, argv + 2);
 	} else if (argc > 1 && strcmp(argv[1], "stats") == 0) {
 		code = stats_main(&s, argc - 1, argv + 1, stdout, stderr);
+	} else if (argc > 1 && strcmp(argv[1], "fetch") == 0) {
+		code = fetch_main(&s, argc - 1, argv + 1, stdout, stderr);
 	} else if (argc > 1 && strcmp(argv[1], "gallery") == 0 && s.s3_bucket != NULL) {
 		fputs("imagehook: the gallery reads job folders of the local store only; "
 		      "IMAGEHOOK_STORE is an s3:// bucket\n", stderr);

@@ -16,7 +16,7 @@ enum payload_role {
 
 enum payload_kind {
 	PAYLOAD_BASE64 = 0,   /* text is base64 (a data: URI prefix already removed) */
-	PAYLOAD_URL           /* text is a URL: recorded, never fetched */
+	PAYLOAD_URL           /* text is a URL: recorded; its fetch is queued (fetch.c) */
 };
 
 /*
@@ -68,6 +68,8 @@ void payload_free(struct payload *p);
 const char *payload_id(const struct payload *p);
 int payload_id_derived(const struct payload *p);       /* 1 when the id was derived */
 const char *payload_status(const struct payload *p);   /* never NULL: "UNKNOWN" if absent */
+/* "runpod", "replicate" or "fal" (static); their statuses are mapped to RunPod's. */
+const char *payload_sender(const struct payload *p);
 const char *payload_worker_id(const struct payload *p);
 const char *payload_webhook(const struct payload *p);
 int payload_delay_ms(const struct payload *p, int64_t *ms);  /* 1 and *ms if present */
@@ -111,6 +113,7 @@ struct payload_record_meta {
 	const char *webhook_redacted; /* replaces the webhook field */
 	uint64_t bytes;
 	const char *body_sha256;  /* optional: NULL leaves it out */
+	const char *webhook_id;   /* webhook-id, the delivery's idempotency key; may be NULL */
 	unsigned images_stored;   /* output media stored */
 	unsigned inputs_stored;   /* input media stored beside them */
 	unsigned images_rejected;

@@ -295,6 +295,8 @@ int payload_card_parse(const char *text, size_t len, struct payload_card *c)
 	/* A derived id and an assumed status are in the imagehook object. */
 	if ((s = pl_get_string(root, "id")) == NULL)
 		s = pl_get_string(ih, "id");
+	if (s == NULL)
+		s = pl_get_string(root, "request_id");   /* fal.ai */
 	copy_cut(c->id, sizeof c->id, s ? s : "");
 	if ((s = pl_get_string(root, "status")) == NULL)
 		s = pl_get_string(ih, "status_assumed");

@@ -8,6 +8,7 @@
 
 #include "bigstr.h"
 #include "payload.h"
+#include "payload_senders.h"
 
 /* Where a media reference lives in the tree, so it can be replaced later. */
 struct image_slot {
@@ -43,6 +44,7 @@ struct payload {
 	unsigned char *claimed;   /* claimed[k]: lifted string k is a media slot */
 	struct bigstr big;        /* long media strings, left in the body (see bigstr.h) */
 	const char *body;         /* borrowed until payload_free() */
+	enum payload_sender sender; /* Replicate and fal.ai have shapes of their own */
 };
 
 /* The credential redaction mark. */
@@ -64,6 +66,10 @@ int pl_parse_value(const char *text, size_t len, int depth, json_object **out);
 int pl_discover(struct payload *p);
 /* Classifies the input (a generation request or a helper call) and output errors. */
 void pl_classify(struct payload *p);
+
+/* Adds string v (held by parent at index/key) as an output link, unless it is a slot already. */
+int pl_add_link(struct payload *p, json_object *v, json_object *parent, size_t index,
+		const char *key, const char *where);
 
 /* The slot whose value is v, or NULL. */
 const struct image_slot *pl_slot_of(const struct payload *p, const json_object *v);

@@ -191,6 +191,17 @@ static int add_slot(struct payload *p, int role, enum payload_kind kind, const c
 	return IH_OK;
 }
 
+int pl_add_link(struct payload *p, json_object *v, json_object *parent, size_t index,
+		const char *key, const char *where)
+{
+	const char *s;
+	size_t n;
+	int rc = pl_str_of(p, v, &s, &n);
+	if (rc != IH_OK || pl_slot_of(p, v) != NULL)
+		return rc;
+	return add_slot(p, PAYLOAD_OUTPUT, PAYLOAD_URL, s, n, v, parent, index, key, where, -1, NULL);
+}
+
 static int walk(struct payload *p, json_object *o, char *path, size_t plen, int depth);
 
 /* A string that is itself a JSON document (worker-comfyui's input): media inside are found. */

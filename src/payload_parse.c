@@ -414,6 +414,13 @@ static int derive_id(struct payload *p, const char *body, size_t len)
 	return IH_OK;
 }
 
+/* A Replicate or fal.ai result link becomes an output reference. */
+static int sender_link(void *ctx, json_object *v, json_object *parent, size_t index,
+		       const char *key, const char *where)
+{
+	return pl_add_link(ctx, v, parent, index, key, where);
+}
+
 int payload_parse(const char *body, size_t len, const struct payload_limits *lim,
 		  struct payload **out, const char **why)
 {
@@ -491,7 +498,12 @@ int payload_parse(const char *body, size_t len, const struct payload_limits *lim
 		goto fail;
 	if ((rc = resolve_markers(p, root, 0)) != IH_OK)
 		goto fail;
-	json_object *id = pl_get(root, "id");
+	/* Replicate and fal.ai (payload_senders.c): their id, status, results and links. */
+	struct payload_sender_info si;
+	p->sender = payload_sender_detect(root, &si);
+	if ((rc = payload_sender_links(&si, sender_link, p)) != IH_OK)
+		goto fail;
+	json_object *id = p->sender != PAYLOAD_SENDER_RUNPOD ? si.id : pl_get(root, "id");
 	if (id == NULL && (pl_get(root, "output") != NULL || pl_get(root, "error") != NULL)) {
 		if ((rc = derive_id(p, body, len)) != IH_OK)
 			goto fail;
@@ -511,6 +523,13 @@ int payload_parse(const char *body, size_t len, const struct payload_limits *lim
 	    (rc = dup_field(p, "workerId", &p->worker)) != IH_OK ||
 	    (rc = dup_field(p, "webhook", &p->webhook)) != IH_OK)
 		goto fail;
+	if (si.status != NULL) {
+		free(p->status);
+		if ((p->status = strdup(si.status)) == NULL) {
+			rc = IH_ERR_NOMEM;
+			goto fail;
+		}
+	}
 	if ((p->status == NULL || *p->status == '\0') && p->id_derived &&
 	    pl_get(root, "error") == NULL) {
 		/* The local server posts only what completed; a failure sends no webhook. */
@@ -525,7 +544,7 @@ int payload_parse(const char *body, size_t len, const struct payload_limits *lim
 			goto fail;
 		}
 	}
-	json_object *output = pl_get(root, "output");
+	json_object *output = p->sender != PAYLOAD_SENDER_RUNPOD ? si.output : pl_get(root, "output");
 	p->output_missing = strcmp(p->status, "COMPLETED") == 0 &&
 			    (output == NULL || json_object_is_type(output, json_type_null));
 	const char *info = pl_get_string(output, "info");
@@ -535,6 +554,10 @@ int payload_parse(const char *body, size_t len, const struct payload_limits *lim
 	pl_classify(p);
 	if ((rc = describe_error(p)) != IH_OK)
 		goto fail;
+	if (p->error_text == NULL && si.error != NULL && (p->error_text = strdup(si.error)) == NULL) {
+		rc = IH_ERR_NOMEM;
+		goto fail;
+	}
 	if (lim->max_decoded > 0 && decoded_bound(p) > lim->max_decoded) {
 		*why = "the media decode to more than IMAGEHOOK_MAX_DECODED bytes";
 		rc = IH_ERR_LIMIT;
@@ -583,6 +606,11 @@ int payload_id_derived(const struct payload *p)
 const char *payload_status(const struct payload *p)
 {
 	return p->status;
+}
+
+const char *payload_sender(const struct payload *p)
+{
+	return payload_sender_name(p->sender);
 }
 
 const char *payload_worker_id(const struct payload *p)

@@ -370,6 +370,8 @@ int payload_render_record(struct payload *p, const struct payload_stored *stored
 	if (rc == IH_OK)
 		rc = add_str(ih, "body_sha256", meta->body_sha256);
 	if (rc == IH_OK)
+		rc = add_str(ih, "webhook_id", meta->webhook_id);
+	if (rc == IH_OK)
 		rc = add(ih, "images_stored", json_object_new_int64(meta->images_stored));
 	if (rc == IH_OK)
 		rc = add(ih, "inputs_stored", json_object_new_int64(meta->inputs_stored));

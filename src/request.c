@@ -11,6 +11,7 @@
 #include <fcgi_stdio.h>
 
 #include "answer.h"
+#include "fetch.h"
 #include "ih_error.h"
 #include "request.h"
 
@@ -73,6 +74,13 @@ static const char *path_info(char *buf, size_t bufsz)
 	memcpy(buf, uri, n);
 	buf[n] = '\0';
 	return buf;
+}
+
+/* A request header, or its alias (svix-* for webhook-*), or NULL. */
+static const char *header(const char *name, const char *alias)
+{
+	const char *v = getenv(name);
+	return v != NULL || alias == NULL ? v : getenv(alias);
 }
 
 static void send_reply(const struct reply *r)
@@ -139,9 +147,13 @@ int request_serve(struct handler *h)
 			.path_info = path_info(uri, sizeof uri),
 			.remote_addr = getenv("REMOTE_ADDR"),
 			.content_length = content_length(),
-			.webhook_id = getenv("HTTP_WEBHOOK_ID"),
-			.webhook_timestamp = getenv("HTTP_WEBHOOK_TIMESTAMP"),
-			.webhook_signature = getenv("HTTP_WEBHOOK_SIGNATURE"),
+			.webhook_id = header("HTTP_WEBHOOK_ID", "HTTP_SVIX_ID"),
+			.webhook_timestamp = header("HTTP_WEBHOOK_TIMESTAMP", "HTTP_SVIX_TIMESTAMP"),
+			.webhook_signature = header("HTTP_WEBHOOK_SIGNATURE", "HTTP_SVIX_SIGNATURE"),
+			.fal_request_id = header("HTTP_X_FAL_WEBHOOK_REQUEST_ID", NULL),
+			.fal_user_id = header("HTTP_X_FAL_WEBHOOK_USER_ID", NULL),
+			.fal_timestamp = header("HTTP_X_FAL_WEBHOOK_TIMESTAMP", NULL),
+			.fal_signature = header("HTTP_X_FAL_WEBHOOK_SIGNATURE", NULL),
 			.x_request_id = getenv("HTTP_X_REQUEST_ID"),
 			.accept = getenv("HTTP_ACCEPT"),
 		};
@@ -149,7 +161,10 @@ int request_serve(struct handler *h)
 		send_reply(&r);
 		/* End the request first, so the server has the whole answer before any after-work. */
 		finish_answer();
-		/* Still in_request: a stop request waits for the gallery's page too. */
+		/* A CGI process must end soon: its links wait for `imagehook fetch`. */
+		if (FCGX_IsCGI())
+			h->fetch_dir[0] = '\0';
+		/* Still in_request: a stop request waits for the after-work too. */
 		handler_after_answer(h);
 		if (r.body.cap > 65536)
 			buf_free(&r.body);

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "ih_error.h"
 #include "settings.h"
+#include "payload_fetch.h"
 #include "s3.h"
 #include "signature.h"
 
@@ -34,6 +35,9 @@ static const char *const known[] = {
 	"IMAGEHOOK_S3_ADDRESSING", "IMAGEHOOK_S3_CREDENTIALS", "IMAGEHOOK_S3_TIMEOUT",
 	"IMAGEHOOK_MIN_FREE", "IMAGEHOOK_ON_STORED", "IMAGEHOOK_ON_STORED_TIMEOUT",
 	"IMAGEHOOK_ON_STORED_MAX",
+	"IMAGEHOOK_SIGNATURE_TOLERANCE", "IMAGEHOOK_FAL_JWKS_FILE", "IMAGEHOOK_FETCH_HOSTS",
+	"IMAGEHOOK_FETCH_MAX_BYTES", "IMAGEHOOK_FETCH_TIMEOUT", "IMAGEHOOK_FETCH_MAX_LINKS",
+	"IMAGEHOOK_FETCH_RESOLVE", "IMAGEHOOK_FETCH_AFTER_ANSWER",
 };
 /* Indices of the settings added for signed deliveries and content limits. */
 enum {
@@ -386,6 +390,62 @@ static int dup_or_default(char **dst, const char *v, const char *dflt)
 }
 
 /*
+ * The settings of result links, fal.ai's keys and the signature tolerance. Their
+ * indices are looked up by name, so known[] may grow in any order around them.
+ */
+static int load_links(struct settings *s, const struct file_values *fv)
+{
+	const int K_SIGNATURE_TOLERANCE = known_index("IMAGEHOOK_SIGNATURE_TOLERANCE");
+	const int K_FAL_JWKS_FILE = known_index("IMAGEHOOK_FAL_JWKS_FILE");
+	const int K_FETCH_HOSTS = known_index("IMAGEHOOK_FETCH_HOSTS");
+	const int K_FETCH_MAX_BYTES = known_index("IMAGEHOOK_FETCH_MAX_BYTES");
+	const int K_FETCH_TIMEOUT = known_index("IMAGEHOOK_FETCH_TIMEOUT");
+	const int K_FETCH_MAX_LINKS = known_index("IMAGEHOOK_FETCH_MAX_LINKS");
+	const int K_FETCH_RESOLVE = known_index("IMAGEHOOK_FETCH_RESOLVE");
+	const int K_FETCH_AFTER_ANSWER = known_index("IMAGEHOOK_FETCH_AFTER_ANSWER");
+	uint64_t v;
+	const char *why;
+	int rc;
+	if ((rc = number(s, fv, K_SIGNATURE_TOLERANCE, 1, 86400, SIGNATURE_TOLERANCE, &v)) != IH_OK)
+		return rc;
+	s->signature_tolerance = (long)v;
+	if ((rc = number(s, fv, K_FETCH_MAX_BYTES, 1024, 1ULL << 32, DEFAULT_MAX_BODY, &v)) != IH_OK)
+		return rc;
+	s->fetch_max_bytes = v;
+	if ((rc = number(s, fv, K_FETCH_TIMEOUT, 1, 3600, 60, &v)) != IH_OK)
+		return rc;
+	s->fetch_timeout = (unsigned)v;
+	if ((rc = number(s, fv, K_FETCH_MAX_LINKS, 1, 1000, 64, &v)) != IH_OK)
+		return rc;
+	s->fetch_max_links = (unsigned)v;
+	if ((rc = boolean(s, fv, K_FETCH_AFTER_ANSWER, 0, &s->fetch_after_answer)) != IH_OK)
+		return rc;
+	if (fetch_allow_parse(value(fv, K_FETCH_HOSTS), &s->fetch_hosts, &why) != IH_OK &&
+	    (rc = problem(s, "%s", why)) != IH_OK)
+		return rc;
+	const char *res = value(fv, K_FETCH_RESOLVE);
+	if (res != NULL && *res != '\0' && (s->fetch_resolve = strdup(res)) == NULL)
+		return IH_ERR_NOMEM;
+	const char *jf = value(fv, K_FAL_JWKS_FILE);
+	if (jf != NULL && *jf != '\0') {
+		char *text;
+		rc = slurp(jf, &text);
+		if (rc == IH_ERR_NOMEM)
+			return rc;
+		if (rc != IH_OK)
+			return problem(s, "IMAGEHOOK_FAL_JWKS_FILE %s cannot be read", jf);
+		rc = payload_jwks_ed25519(text, strlen(text), s->fal_keys, SIGNATURE_FAL_MAX_KEYS,
+					  &s->n_fal_keys);
+		free(text);
+		if (rc == IH_ERR_NOMEM)
+			return rc;
+		if (rc != IH_OK)
+			return problem(s, "IMAGEHOOK_FAL_JWKS_FILE %s holds no Ed25519 key", jf);
+	}
+	return IH_OK;
+}
+
+/*
  * IMAGEHOOK_STORE=s3://bucket/prefix and its IMAGEHOOK_S3_* settings. The keys
  * come from a file (IMAGEHOOK_S3_CREDENTIALS), never from the environment a web
  * server's config sets, and are wiped when the settings are freed.
@@ -567,10 +627,12 @@ static int load(struct settings *s, struct file_values *fv)
 	if ((rc = number(s, fv, K_ON_STORED_MAX, 1, 64, 2, &v)) != IH_OK)
 		return rc;
 	s->on_stored_max = (int)v;
+	if ((rc = load_links(s, fv)) != IH_OK)
+		return rc;
 	if ((rc = load_s3(s, fv)) != IH_OK)
 		return rc;
 	/* A signing secret authenticates on its own; without any secret, only an explicit opt-in stores. */
-	if (s->n_tokens == 0 && s->n_signing == 0 && !s->allow_open)
+	if (s->n_tokens == 0 && s->n_signing == 0 && s->n_fal_keys == 0 && !s->allow_open)
 		rc = problem(s, "%s", ih_strerror(IH_ERR_NO_TOKEN));
 	return rc;
 }
@@ -598,6 +660,7 @@ void settings_free(struct settings *s)
 		memset(s->signing[i], 0, strlen(s->signing[i]));
 		free(s->signing[i]);
 	}
+	free(s->fetch_resolve);
 	free(s->config_file);
 	free(s->problems);
 	free(s->token_file);
@@ -662,6 +725,22 @@ void settings_print(const struct settings *s, FILE *out)
 	if (s->on_stored != NULL)
 		fprintf(out, "IMAGEHOOK_ON_STORED_TIMEOUT=%d\nIMAGEHOOK_ON_STORED_MAX=%d\n",
 			s->on_stored_timeout, s->on_stored_max);
+	fprintf(out, "IMAGEHOOK_SIGNATURE_TOLERANCE=%ld\n", s->signature_tolerance);
+	fprintf(out, "fal public keys: %d\n", s->n_fal_keys);
+	fprintf(out, "IMAGEHOOK_FETCH_HOSTS=");
+	for (int i = 0; i < s->fetch_hosts.n; i++) {
+		const struct fetch_host *h = &s->fetch_hosts.h[i];
+		int v6 = strchr(h->host, ':') != NULL;
+		fprintf(out, "%s%s%s%s%s%s", i ? "," : "", h->http ? "http://" : "",
+			h->wildcard ? "*." : "", v6 ? "[" : "", h->host, v6 ? "]" : "");
+		if (h->port)
+			fprintf(out, ":%u", h->port);
+	}
+	fprintf(out, "\nIMAGEHOOK_FETCH_MAX_BYTES=%llu\n", (unsigned long long)s->fetch_max_bytes);
+	fprintf(out, "IMAGEHOOK_FETCH_TIMEOUT=%u\n", s->fetch_timeout);
+	fprintf(out, "IMAGEHOOK_FETCH_MAX_LINKS=%u\n", s->fetch_max_links);
+	fprintf(out, "IMAGEHOOK_FETCH_RESOLVE=%s\n", s->fetch_resolve ? s->fetch_resolve : "");
+	fprintf(out, "IMAGEHOOK_FETCH_AFTER_ANSWER=%d\n", s->fetch_after_answer);
 	if (s->s3_bucket != NULL) {
 		fprintf(out, "IMAGEHOOK_STORE=s3://%s/%s\n", s->s3_bucket, s->s3_prefix);
 		fprintf(out, "IMAGEHOOK_S3_ENDPOINT=%s\n", s->s3_endpoint);

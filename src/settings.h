@@ -6,6 +6,8 @@
 #include <stdio.h>
 
 #include "image.h"
+#include "fetch_guard.h"
+#include "signature_fal.h"
 
 #define SETTINGS_MAX_TOKENS 8
 
@@ -28,6 +30,17 @@ struct settings {
 	int add_infotext;      /* IMAGEHOOK_ADD_INFOTEXT: add A1111's parameters chunk where missing */
 	int gallery;           /* IMAGEHOOK_GALLERY: refresh gallery pages as jobs are stored */
 	int thumbnails;        /* IMAGEHOOK_THUMBNAILS: make thumbnails while answering */
+	long signature_tolerance; /* IMAGEHOOK_SIGNATURE_TOLERANCE, seconds either way */
+	/* IMAGEHOOK_FAL_JWKS_FILE: fal.ai's public keys, read once at start */
+	unsigned char fal_keys[SIGNATURE_FAL_MAX_KEYS][32];
+	int n_fal_keys;
+	/* Result links: IMAGEHOOK_FETCH_HOSTS, _MAX_BYTES, _TIMEOUT, _MAX_LINKS, _RESOLVE, _AFTER_ANSWER */
+	struct fetch_allow fetch_hosts;
+	uint64_t fetch_max_bytes;
+	unsigned fetch_timeout;   /* seconds per fetch, redirects included */
+	unsigned fetch_max_links; /* per job */
+	char *fetch_resolve;      /* "host:port:address,..." or NULL */
+	int fetch_after_answer;   /* FastCGI: fetch a job's links right after answering */
 	/* IMAGEHOOK_MIN_FREE: space a delivery must leave on the output's file system */
 	uint64_t min_free;     /* bytes, or percent of the file system when min_free_percent */
 	int min_free_percent;

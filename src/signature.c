@@ -1,6 +1,7 @@
 /* signature.c - verify Standard Webhooks signatures (webhook-id, -timestamp, -signature). */
 #include "ih_config.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,15 +61,14 @@ static int mac(const char *secret, const char *id, const char *timestamp, const 
 	return rc;
 }
 
-/* Parses a decimal timestamp of 1..MAX_TIMESTAMP digits; returns 0 and *out, or -1. */
-static int parse_timestamp(const char *s, int64_t *out)
+int signature_parse_timestamp(const char *s, long long *out)
 {
-	int64_t v = 0;
+	long long v = 0;
 	size_t n = strlen(s);
 	if (n == 0 || n > MAX_TIMESTAMP)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9' || v > (INT64_MAX - 9) / 10)
+		if (s[i] < '0' || s[i] > '9' || v > (LLONG_MAX - 9) / 10)
 			return -1;
 		v = v * 10 + (s[i] - '0');
 	}
@@ -79,7 +79,8 @@ static int parse_timestamp(const char *s, int64_t *out)
 int signature_verify(char *const *secrets, int n, const struct signature_headers *h,
 		     const void *body, size_t len, time_t now, const char **why)
 {
-	int64_t ts;
+	long long ts;
+	long tol = h->tolerance > 0 ? h->tolerance : SIGNATURE_TOLERANCE;
 	if (h->id == NULL || h->timestamp == NULL || h->signature == NULL || h->id[0] == '\0') {
 		*why = "webhook-id, webhook-timestamp or webhook-signature header missing";
 		return IH_ERR_UNAUTHORIZED;
@@ -88,14 +89,14 @@ int signature_verify(char *const *secrets, int n, const struct signature_headers
 		*why = "webhook-id or webhook-signature header too long";
 		return IH_ERR_UNAUTHORIZED;
 	}
-	if (parse_timestamp(h->timestamp, &ts) != 0) {
+	if (signature_parse_timestamp(h->timestamp, &ts) != 0) {
 		*why = "webhook-timestamp is not a number of seconds";
 		return IH_ERR_UNAUTHORIZED;
 	}
 	/* Both directions: a stale delivery is a replay, a future one a clock to fix. */
-	int64_t skew = (int64_t)now - ts;
-	if (skew > SIGNATURE_TOLERANCE || skew < -SIGNATURE_TOLERANCE) {
-		*why = "webhook-timestamp is more than 5 minutes from now";
+	long long skew = (long long)now - ts;
+	if (skew > tol || skew < -tol) {
+		*why = "webhook-timestamp is further from now than IMAGEHOOK_SIGNATURE_TOLERANCE";
 		return IH_ERR_UNAUTHORIZED;
 	}
 

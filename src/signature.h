@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <time.h>
 
-/* How far webhook-timestamp may be from now, either way, in seconds. */
+/* How far webhook-timestamp may be from now, either way, in seconds (IMAGEHOOK_SIGNATURE_TOLERANCE). */
 #define SIGNATURE_TOLERANCE 300
 /* Longest secret key accepted, in decoded bytes. */
 #define SIGNATURE_MAX_KEY 256
@@ -16,10 +16,17 @@
 
 /* The three request headers of a signed delivery, borrowed; any may be NULL. */
 struct signature_headers {
-	const char *id;          /* webhook-id */
+	const char *id;          /* webhook-id (or svix-id) */
 	const char *timestamp;   /* webhook-timestamp: decimal seconds since the epoch */
 	const char *signature;   /* webhook-signature: space-separated "v1,<base64>" entries */
+	long tolerance;          /* seconds either way; 0 means SIGNATURE_TOLERANCE */
 };
+
+/*
+ * Parses a decimal timestamp of 1..19 digits into *out. Returns 0, or -1 when s
+ * is anything else. Pure; shared with signature_fal.c.
+ */
+int signature_parse_timestamp(const char *s, long long *out);
 
 /*
  * Decodes a secret as the sender shows it, "whsec_" + base64 (the prefix may be
@@ -33,7 +40,7 @@ int signature_key_decode(const char *secret, unsigned char *key, size_t keysz, s
  * Decides whether a delivery is signed by one of secrets[0..n) (each as for
  * signature_key_decode): HMAC-SHA256 over "id.timestamp.body", base64, compared in
  * constant time with every "v1," entry of the signature header (other versions are
- * ignored); the timestamp must be within SIGNATURE_TOLERANCE of now. Returns IH_OK,
+ * ignored); the timestamp must be within h->tolerance of now. Returns IH_OK,
  * IH_ERR_UNAUTHORIZED with *why (static) saying what failed, or IH_ERR_NOMEM.
  * Pure; borrows everything.
  */

@@ -213,6 +213,13 @@ int stats_add_line(struct stats *st, const char *line, size_t len)
 	}
 	if (t < st->from_ms || t >= st->to_ms)
 		return IH_OK;
+	static const char *const link_outcomes[4] = { "fetched", "fetch_failed", "fetch_refused",
+						      "expired" };
+	for (int i = 0; i < 4; i++)
+		if (strcmp(e.outcome, link_outcomes[i]) == 0) {
+			st->links[i]++;
+			return IH_OK;
+		}
 	if (st->deliveries == 0 || t < st->first_ms) {
 		st->first_ms = t;
 		snprintf(st->first, sizeof st->first, "%s", e.time);
@@ -341,6 +348,11 @@ int stats_format_text(const struct stats *st, struct buf *out)
 	outf(&o, "\nduplicates           %" PRIu64 "\nrejects (4xx)        %" PRIu64
 		 "\nserver errors (5xx)  %" PRIu64 "\n",
 	     st->duplicates, st->rejects, st->server_errors);
+	if (st->links[0] + st->links[1] + st->links[2] + st->links[3] > 0)
+		outf(&o, "links fetched        %" PRIu64 "\nlink fetches failed  %" PRIu64
+			 "\nlinks refused        %" PRIu64 "\nlinks EXPIRED        %" PRIu64 "%s\n",
+		     st->links[0], st->links[1], st->links[2], st->links[3],
+		     st->links[3] ? "  (results lost: see job.json links_expired)" : "");
 	if (st->ms_count > 0)
 		outf(&o, "answer time ms       p50 %" PRIu64 "  p90 %" PRIu64 "  p99 %" PRIu64
 			 "  max %" PRIu64 "\n",
@@ -417,6 +429,9 @@ int stats_format_json(const struct stats *st, struct buf *out)
 		 ",\"rejects_4xx\":%" PRIu64 ",\"server_errors_5xx\":%" PRIu64,
 	     st->images_stored, st->images_rejected, st->images_remote, st->bytes, st->duplicates,
 	     st->rejects, st->server_errors);
+	outf(&o, ",\"links\":{\"fetched\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"refused\":%" PRIu64
+		 ",\"expired\":%" PRIu64 "}",
+	     st->links[0], st->links[1], st->links[2], st->links[3]);
 	if (st->ms_count > 0)
 		outf(&o, ",\"ms\":{\"count\":%" PRIu64 ",\"p50\":%" PRIu64 ",\"p90\":%" PRIu64
 			 ",\"p99\":%" PRIu64 ",\"max\":%" PRIu64 "}",

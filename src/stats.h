@@ -36,6 +36,8 @@ struct stats {
 	unsigned n_status;
 	uint64_t status_other;
 	uint64_t images_stored, images_rejected, images_remote, bytes;
+	/* `imagehook fetch` attempts (not deliveries): fetched, fetch_failed, fetch_refused, expired */
+	uint64_t links[4];
 	uint64_t duplicates;      /* outcome duplicate */
 	uint64_t rejects;         /* 4xx answers */
 	uint64_t server_errors;   /* 5xx answers */

@@ -898,6 +898,10 @@ static int commit_existing(struct store_job *job, const char *record, const char
 			return fail_errno();
 	if (fsync_retry(job->dirfd) != 0)
 		return fail_errno();
+	if (record == NULL) {
+		drop_stage(job);
+		return IH_OK;
+	}
 	if (linkat(job->dirfd, same_as, job->dirfd, record, 0) != 0) {
 		/* A record already there (the handler never asks for that) is replaced atomically. */
 		char tmp[STORE_NAME_MAX + 64];
@@ -921,8 +925,8 @@ static int commit_existing(struct store_job *job, const char *record, const char
 int store_job_commit(struct store_job *job, const char *record, const char *same_as)
 {
 	if (job->s3 != NULL)
-		return store_s3_job_commit(job->s3, record, same_as);
-	if (job->committed || job->stagefd < 0)
+		return record != NULL ? store_s3_job_commit(job->s3, record, same_as) : IH_ERR_IO;
+	if (job->committed || job->stagefd < 0 || (record == NULL && job->is_new))
 		return IH_ERR_IO;
 	int rc = IH_OK;
 	/* A digest name's folder records the id it belongs to. */

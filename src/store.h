@@ -120,6 +120,10 @@ int store_job_read(struct store_job *job, const char *name, char **data, size_t 
  */
 #define STORE_LOST 1
 int store_job_commit(struct store_job *job, const char *record, const char *same_as);
+/*
+ * (record NULL: commits an existing job's files in a folder store without a new
+ * delivery record, for `imagehook fetch`'s updates; IH_ERR_IO for a new job or S3.)
+ */
 
 /* Releases the lock and frees the job, discarding what was not committed; NULL is a no-op. */
 void store_job_end(struct store_job *job);

@@ -48,7 +48,7 @@ static void hex(const unsigned char *d, size_t n, char *out)
 static int verify(char **secrets, int n, const char *id, const char *ts, const char *sig,
 		  const char *body, time_t now, const char **why)
 {
-	struct signature_headers h = { id, ts, sig };
+	struct signature_headers h = { id, ts, sig, 0 };
 	*why = NULL;
 	return signature_verify(secrets, n, &h, body, strlen(body), now, why);
 }
@@ -118,10 +118,21 @@ static void test_tolerance(void **state)
 			 IH_OK);
 	assert_int_equal(verify(secrets, 1, our_id, our_ts, our_sig, our_body, OUR_NOW + 301, &why),
 			 IH_ERR_UNAUTHORIZED);
-	assert_non_null(strstr(why, "5 minutes"));
+	assert_non_null(strstr(why, "IMAGEHOOK_SIGNATURE_TOLERANCE"));
 	assert_int_equal(verify(secrets, 1, our_id, our_ts, our_sig, our_body, OUR_NOW - 301, &why),
 			 IH_ERR_UNAUTHORIZED);
-	assert_non_null(strstr(why, "5 minutes"));
+	assert_non_null(strstr(why, "IMAGEHOOK_SIGNATURE_TOLERANCE"));
+	/* IMAGEHOOK_SIGNATURE_TOLERANCE widens (or narrows) the window. */
+	struct signature_headers h = { our_id, our_ts, our_sig, 600 };
+	assert_int_equal(signature_verify(secrets, 1, &h, our_body, strlen(our_body), OUR_NOW + 301,
+					  &why), IH_OK);
+	assert_int_equal(signature_verify(secrets, 1, &h, our_body, strlen(our_body), OUR_NOW - 600,
+					  &why), IH_OK);
+	assert_int_equal(signature_verify(secrets, 1, &h, our_body, strlen(our_body), OUR_NOW + 601,
+					  &why), IH_ERR_UNAUTHORIZED);
+	h.tolerance = 10;
+	assert_int_equal(signature_verify(secrets, 1, &h, our_body, strlen(our_body), OUR_NOW + 11,
+					  &why), IH_ERR_UNAUTHORIZED);
 	/* Far past and far future, without overflow. */
 	assert_int_equal(verify(secrets, 1, our_id, "0", our_sig, our_body, OUR_NOW, &why),
 			 IH_ERR_UNAUTHORIZED);

@@ -461,6 +461,37 @@ static void test_job_read_and_exists(void **state)
 	store_close(NULL);
 }
 
+/* `imagehook fetch`'s updates: an existing job's files committed without a new record. */
+static void test_commit_without_record(void **state)
+{
+	struct fx *fx = *state;
+	struct store_job *job = NULL;
+	char *data = NULL;
+	size_t len;
+	assert_int_equal(store_job_begin(fx->st, "f-1", T_NOV27, &job), IH_OK);
+	assert_int_equal(store_job_write(job, "job.json", "{}", 2), IH_OK);
+	/* A new job needs its record: the commit point a retry checks. */
+	assert_int_equal(store_job_commit(job, NULL, NULL), IH_ERR_IO);
+	assert_int_equal(store_job_commit(job, REC, "job.json"), IH_OK);
+	store_job_end(job);
+
+	job = NULL;
+	assert_int_equal(store_job_begin(fx->st, "f-1", T_NOV30, &job), IH_OK);
+	assert_int_equal(store_job_write(job, "0.png", "png", 3), IH_OK);
+	assert_int_equal(store_job_write(job, "job.json", "{\"b\":2}", 7), IH_OK);
+	assert_int_equal(store_job_commit(job, NULL, NULL), IH_OK);
+	assert_int_equal(store_job_exists(job, "0.png"), 1);
+	assert_int_equal(store_job_read(job, "job.json", &data, &len), IH_OK);
+	assert_string_equal(data, "{\"b\":2}");
+	free(data);
+	store_job_end(job);
+	/* The record still holds what was delivered; no stage or temporary file is left. */
+	char dir[512];
+	path_in_root(fx, "jobs/2026/11/27/f-1", dir, sizeof dir);
+	assert_int_equal(count_entries(dir, ".tmp"), 0);
+	assert_int_equal(count_entries(dir, NULL), 3);
+}
+
 static void test_symlinked_date_folder_is_refused(void **state)
 {
 	struct fx *fx = *state;
@@ -1132,6 +1163,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_job_begin_dates_by_first_receipt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_write_exact_bytes_no_temp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_read_and_exists, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit_without_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symlinked_date_folder_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symlinked_job_folder_and_files_are_not_followed,
 						setup, teardown),
