@@ -199,8 +199,10 @@ int stats_add_line(struct stats *st, const char *line, size_t len)
 		st->lines--;   /* a blank line is not a line of the log */
 		return IH_OK;
 	}
-	/* imagehook's other lines name their event right after the time. */
-	if (len > 40 && memmem(line, len < 48 ? len : 48, "\",\"event\":\"", 11) != NULL) {
+	/* imagehook's other lines name their event right after the time ... */
+	/* ... except `imagehook fetch`'s, which are counted as links below. */
+	if (len > 40 && memmem(line, len < 48 ? len : 48, "\",\"event\":\"", 11) != NULL &&
+	    memmem(line, len < 64 ? len : 64, "\",\"event\":\"fetch\"", 17) == NULL) {
 		st->events++;
 		return IH_OK;
 	}
