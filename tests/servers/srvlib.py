@@ -442,7 +442,14 @@ def deliver_standard(sb, send, chunked=False, label=""):
 
 
 def count_files(top):
-    return sum(len(files) for _, _, files in os.walk(top))
+    """Files a delivery stores: everything but the gallery, which the job before may
+    still be writing after its answer (handler_after_answer)."""
+    n = 0
+    for path, dirs, files in os.walk(top):
+        if path == top and "gallery" in dirs:
+            dirs.remove("gallery")
+        n += len(files)
+    return n
 
 
 def deliver_refusals(sb, send):
