@@ -78,7 +78,7 @@ url="http://127.0.0.1:$port/imagehook?token=$token"
 echo "== imagehook is listening behind lighttpd at http://127.0.0.1:$port/imagehook"
 echo "== delivering a sample A1111 callback with 3 real PNGs"
 python3 tests/callbacks.py --images 3 --size 512x512 --pretty --seed "$(date +%s)" --id "sync-demo-$(date +%s)" >"$demo/sample.json"
-build/imagehook send "$url" "$demo/sample.json"
+"$bin" send "$url" "$demo/sample.json"
 echo "== the health path: http://127.0.0.1:$port/imagehook/health"
 curl -sS "http://127.0.0.1:$port/imagehook/health"
 echo "== stored files"
@@ -97,7 +97,7 @@ echo "   http://demo:$password@127.0.0.1:$port/imagehook-files/gallery/index.htm
 echo "== imagehook stats"
 IMAGEHOOK_LOG="$demo/var/log/imagehook/imagehook.log" IMAGEHOOK_ALLOW_OPEN=1 "$bin" stats
 echo
-echo "== send your own: build/imagehook send '$url' [callback.json]"
+echo "== send your own: $bin send '$url' [callback.json]"
 if [ "${IMAGEHOOK_DEMO_EXIT:-0}" = 1 ]; then
 	exit 0
 elif [ -t 0 ]; then
