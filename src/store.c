@@ -38,6 +38,8 @@ _Static_assert(STORE_LOST == STORE_S3_LOST, "store_s3.c answers for store.c");
 #define STAGE_PREFIX ".stage-"
 #define ID_FILE ".id"               /* a mapped id's exact bytes, in its job folder */
 #define SWEEP_MARK ".swept"         /* in .ids/: when the last sweep ran */
+#define SHARDS_MARK ".shards"       /* in .ids/: all 256 shard folders made, then .ids synced */
+#define N_SHARDS 256
 #define SWEEP_EVERY 3600            /* seconds between sweeps of one store */
 #define SWEEP_DAYS 8                /* date folders swept: today and the 7 before */
 #define SWEEP_BUDGET 200000         /* folder entries one sweep may look at */
@@ -53,8 +55,8 @@ struct store {
 	/* The date folder this process last made durable (its entry and its parents'). */
 	char day[16];
 	int dayfd;
-	/* Index shard folders this process made durable: .ids/<xx>, one bit each. */
-	unsigned char shard_ok[32];
+	/* Index shard folders known durable: .ids/<xx>, one bit each (all set by make_shards()). */
+	unsigned char shard_ok[N_SHARDS / 8];
 };
 
 struct staged {
@@ -313,6 +315,36 @@ static int sync_parent_of(const char *path)
 	return rc;
 }
 
+/*
+ * Makes the index shards .ids/00 .. .ids/ff once per output root, so that no
+ * delivery creates one and waits for .ids to be synced. SHARDS_MARK is created
+ * only after an fsync of .ids that followed the 256 mkdirs succeeded: a process
+ * that finds the mark knows every shard's entry durable, whoever made it. Sets
+ * every bit of shard_ok on success; on any failure (a full disk) it leaves them
+ * clear and each shard is made and synced on first use, as open_shard() does for
+ * one removed by hand. Never fails the store's opening.
+ */
+static void make_shards(struct store *st)
+{
+	struct stat sb;
+	if (fstatat(st->idsfd, SHARDS_MARK, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(sb.st_mode)) {
+		memset(st->shard_ok, 0xff, sizeof st->shard_ok);
+		return;
+	}
+	for (unsigned i = 0; i < N_SHARDS; i++) {
+		char name[3] = { "0123456789abcdef"[i >> 4], "0123456789abcdef"[i & 15], '\0' };
+		if (mkdirat(st->idsfd, name, 0750) != 0 && errno != EEXIST)
+			return;
+	}
+	if (fsync_retry(st->idsfd) != 0)
+		return;
+	/* This process synced them itself: the mark only spares the next processes. */
+	memset(st->shard_ok, 0xff, sizeof st->shard_ok);
+	int fd = openat(st->idsfd, SHARDS_MARK, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (fd >= 0)
+		close(fd);
+}
+
 int store_open(const char *root, struct store **out)
 {
 	static const char *const subs[] = { "jobs", "rejected", ".ids" };
@@ -343,6 +375,7 @@ int store_open(const char *root, struct store **out)
 	/* Opening is not enough: we must be able to create files here. */
 	if (faccessat(st->rootfd, "jobs", W_OK | X_OK, AT_EACCESS) != 0)
 		goto fail_errno;
+	make_shards(st);
 	sweep(st, time(NULL));
 	*out = st;
 	return IH_OK;
@@ -435,7 +468,10 @@ static int valid_date(const char *d, size_t n)
 	return 1;
 }
 
-/* Opens .ids/<shard>, creating it; its entry in .ids is synced once per process. */
+/*
+ * Opens .ids/<shard>; one not known durable (make_shards() failed, or it was
+ * removed by hand since) is created if missing and its entry in .ids synced.
+ */
 static int open_shard(struct store *st, const char *shard, unsigned idx)
 {
 	unsigned char bit = (unsigned char)(1u << (idx % 8));

@@ -10,7 +10,8 @@ struct store_job;
 
 /*
  * Opens (creating if missing) the output root and its jobs/ and rejected/ folders,
- * and removes what killed processes left behind (hidden .tmp.* files and .stage-*
+ * makes the 256 id-index shards once per root (durably, so no delivery waits for
+ * one), and removes what killed processes left behind (hidden .tmp.* files and .stage-*
  * folders older than a day, in the folders of the last days; bounded work).
  * Returns IH_OK or an ih_err mapped from errno; the caller frees *out with store_close().
  */

@@ -816,6 +816,30 @@ static void test_removed_folders_are_made_again(void **state)
 	assert_int_equal(stat(path, &sb), 0);
 }
 
+/* The 256 index shards are made when the store opens, once per root: no delivery makes one. */
+static void test_open_makes_every_shard(void **state)
+{
+	struct fx *fx = *state;
+	char path[600];
+	path_in_root(fx, ".ids", path, sizeof path);
+	/* 256 shards, the sweep mark and the shards mark. */
+	assert_int_equal(count_entries(path, NULL), 256 + 2);
+	path_in_root(fx, ".ids/.shards", path, sizeof path);
+	assert_true(exists_path(path));
+	/* Without the mark (an older store, or a process that could not sync .ids) they are made again. */
+	assert_int_equal(unlink(path), 0);
+	path_in_root(fx, ".ids/a7", path, sizeof path);
+	assert_int_equal(rmdir(path), 0);
+	struct store *st = NULL;
+	assert_int_equal(store_open(fx->root, &st), IH_OK);
+	store_close(st);
+	assert_true(exists_path(path));
+	path_in_root(fx, ".ids/.shards", path, sizeof path);
+	assert_true(exists_path(path));
+	path_in_root(fx, ".ids", path, sizeof path);
+	assert_int_equal(count_entries(path, NULL), 256 + 2);
+}
+
 /* Hands the test's tree to the unprivileged user the read-only check runs as. */
 static int chown_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -1160,6 +1184,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_sweeps_leftovers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_stage_is_emptied, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_removed_folders_are_made_again, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_makes_every_shard, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_begin_dates_by_first_receipt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_write_exact_bytes_no_temp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_read_and_exists, setup, teardown),
