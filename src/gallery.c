@@ -87,6 +87,7 @@ void gallery_parse_counts(const char *line, struct gallery_counts *k)
 	k->bad = field_u(first, " bad=");
 	k->rejected = field_u(first, " rejected=");
 	k->lost = field_u(first, " lost=");
+	k->links = field_u(first, " links=");
 	k->page = field_u(first, " page=");
 	const char *t = strstr(first, " t=");
 	if (t != NULL) {
@@ -290,6 +291,27 @@ static int lock(int fd, int how)
 /* ---- a job's card ------------------------------------------------------------- */
 
 /*
+ * Adds fetch.json's word on the card's result links: a link queued but not yet
+ * attempted is in no job.json. No fetch.json (a job without links, or from before
+ * links were fetched) or an unreadable one leaves the card as job.json has it.
+ */
+static int card_links(int jobfd, struct payload_card *c)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int any = 0;
+	for (unsigned i = 0; i < c->n_images; i++)
+		any |= c->images[i].url[0] != '\0';
+	if (!any)
+		return IH_OK;
+	int rc = gallery_get_file(jobfd, "fetch.json", MAX_JOB_JSON, &text, &len);
+	if (rc == IH_OK)
+		rc = payload_card_add_links(c, text, len);
+	free(text);
+	return rc == IH_ERR_NOMEM ? rc : IH_OK;
+}
+
+/*
  * Reads the job's job.json: sets key and, when card is not NULL, makes the
  * thumbnails and appends the card. A gallery_card_fn.
  */
@@ -306,6 +328,8 @@ static int make_card(void *ctx, int jobfd, const struct gallery_jobref *r, struc
 		rc = payload_card_parse(text, len, c);
 	if (rc == IH_OK)
 		gallery_sort_key(c->received, key, 40);
+	if (rc == IH_OK && card != NULL)
+		rc = card_links(jobfd, c);
 	if (rc == IH_OK && card != NULL) {
 		g->budget = GALLERY_JOB_PIXEL_BUDGET;
 		if ((th = calloc(c->n_images + 1, sizeof *th)) == NULL)

@@ -41,9 +41,10 @@ struct gallery_thumb {
 /*
  * Appends the HTML card of one job to out: a first line "<!--ih ...-->" with its sort
  * key and counts (read back by the day page), then an <article> with the images
- * (thumbnails linking to the originals), status, marks for failures, rejected images
- * and results lost upstream, prompt, key parameters and timings. Every text from the
- * card is escaped. job_dir is the job folder relative to the output root
+ * (thumbnails linking to the originals), status, marks for failures, rejected images,
+ * result links lost unfetched (expired, refused, failed) and results lost upstream,
+ * the links still waiting, prompt, key parameters and timings. Every text from the
+ * card is escaped; a link's URL is shown as text up to its query, never with it. job_dir is the job folder relative to the output root
  * ("jobs/YYYY/MM/DD/<name>"); thumbs[i] describes c->images[i]. Links are relative
  * to the gallery folder. Returns IH_OK, IH_ERR_LIMIT (job_dir not of that shape) or
  * IH_ERR_NOMEM. Pure; borrows everything.

@@ -57,12 +57,16 @@ int gallery_parse_job_dir(const char *dir, struct gallery_jobref *r);
 /* The counts of a card's first line, or of a day's summary. */
 struct gallery_counts {
 	unsigned jobs, images, bad, rejected, lost;
+	unsigned links;           /* result links lost: expired, refused or failed unfetched */
 	unsigned page;            /* a card's page, 0 when unknown */
 	char key[40];             /* a card's sort key (receive time) */
 	char thumb[240];          /* a thumbnail path relative to the gallery, or "" */
 };
 
-/* Reads "t=... page=N images=3 bad=0 ... thumb=path" (a card's first line or a summary). */
+/*
+ * Reads "t=... page=N images=3 bad=0 ... links=0 thumb=path" (a card's first line or a
+ * summary); a count missing (a card written before it existed) is 0.
+ */
 void gallery_parse_counts(const char *line, struct gallery_counts *k);
 
 /* The files of one run (a delivery's refresh or `imagehook gallery`). */

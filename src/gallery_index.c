@@ -74,8 +74,9 @@ static int summary_read(int cardsfd, struct gallery_counts *k, int *found)
 static int summary_write(int cardsfd, const struct gallery_counts *k)
 {
 	char text[SUMMARY_SIZE];
-	int n = snprintf(text, sizeof text, "day jobs=%u images=%u bad=%u rejected=%u lost=%u thumb=%s",
-			 k->jobs, k->images, k->bad, k->rejected, k->lost, k->thumb[0] ? k->thumb : "-");
+	int n = snprintf(text, sizeof text,
+			 "day jobs=%u images=%u bad=%u rejected=%u lost=%u links=%u thumb=%s", k->jobs,
+			 k->images, k->bad, k->rejected, k->lost, k->links, k->thumb[0] ? k->thumb : "-");
 	if (n < 0 || (size_t)n >= sizeof text)
 		return IH_ERR_LIMIT;
 	/* Padded to one size: rewritten in place, it never leaves the tail of a longer one. */
@@ -122,9 +123,9 @@ static int card_with_page(const char *text, size_t len, unsigned page, struct bu
 
 static void counts_add(struct gallery_counts *t, const struct gallery_counts *k, int sign)
 {
-	unsigned *to[] = { &t->images, &t->bad, &t->rejected, &t->lost };
-	const unsigned from[] = { k->images, k->bad, k->rejected, k->lost };
-	for (size_t i = 0; i < 4; i++)
+	unsigned *to[] = { &t->images, &t->bad, &t->rejected, &t->lost, &t->links };
+	const unsigned from[] = { k->images, k->bad, k->rejected, k->lost, k->links };
+	for (size_t i = 0; i < sizeof from / sizeof from[0]; i++)
 		*to[i] = sign > 0 ? *to[i] + from[i] : *to[i] >= from[i] ? *to[i] - from[i] : 0;
 }
 

@@ -151,14 +151,81 @@ static void fit(uint32_t w, uint32_t h, uint32_t *ow, uint32_t *oh)
 		*oh = 1;
 }
 
+/*
+ * A link's URL as text, never as a link (it is the sender's): only up to its query
+ * or fragment, whatever the card holds, for a presigned URL's query is its credential.
+ */
+static void esc_url(struct html *h, const char *url)
+{
+	if (h->rc == IH_OK)
+		h->rc = gallery_escape(h->b, url, strcspn(url, "?#"));
+}
+
+/* The line under a link's state: its URL, shown as esc_url() shows it. */
+static void link_url_line(struct html *h, const struct payload_card_image *im)
+{
+	if (im->url[0] == '\0')
+		return;
+	put(h, "<span class=\"u\">");
+	esc_url(h, im->url);
+	put(h, "</span>");
+}
+
+/* What a result link not (or not yet) stored came to: loud when its result is lost. */
+static void card_link(struct html *h, const struct payload_card_image *im)
+{
+	if (payload_card_link_lost(im->link)) {
+		put(h, "<div class=\"rej\"><b>");
+		put(h, im->link == PAYLOAD_LINK_EXPIRED   ? "link EXPIRED unfetched:"
+		       : im->link == PAYLOAD_LINK_REFUSED ? "link refused:"
+							  : "link fetch failed for good:");
+		put(h, "</b> ");
+		esc(h, im->link_error[0] != '\0' ? im->link_error : "(no reason recorded)");
+		link_url_line(h, im);
+		put(h, "</div>\n");
+		return;
+	}
+	if (im->link != PAYLOAD_LINK_PENDING) {
+		/* A record from before links were queued, or fetch.json unreadable. */
+		put(h, "<div class=\"link\"><b>link recorded, not queued to be fetched</b>");
+		link_url_line(h, im);
+		put(h, "</div>\n");
+		return;
+	}
+	put(h, "<div class=\"link\"><b>link waiting to be fetched</b>");
+	if (im->link_attempts > 0) {
+		putf(h, " (%u attempt%s failed", im->link_attempts, im->link_attempts == 1 ? "" : "s");
+		if (im->link_error[0] != '\0') {
+			put(h, ", the last: ");
+			esc(h, im->link_error);
+		}
+		put(h, ")");
+	}
+	struct tm tm;
+	char when[40];
+	time_t t = (time_t)im->link_expires;
+	if (im->link_expires > 0 && gmtime_r(&t, &tm) != NULL &&
+	    strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm) > 0)
+		putf(h, "; it expires %s", when);
+	link_url_line(h, im);
+	put(h, "</div>\n");
+}
+
+/* A fetched link's file says where it came from, in its title. */
+static void fetched_title(struct html *h, const struct payload_card_image *im)
+{
+	if (im->url[0] == '\0')
+		return;
+	put(h, " title=\"fetched from ");
+	esc_url(h, im->url);
+	put(h, "\"");
+}
+
 static void card_image(struct html *h, const struct gallery_jobref *r, const struct payload_card_image *im,
 		       const struct gallery_thumb *t)
 {
-	if (im->file[0] == '\0') {
-		/* Recorded, never fetched: shown as text, for it is the sender's URL. */
-		put(h, "<div class=\"rej remote\"><b>remote image, not fetched</b> ");
-		esc(h, im->url);
-		put(h, "</div>\n");
+	if (im->file[0] == '\0' || payload_card_link_lost(im->link)) {
+		card_link(h, im);
 		return;
 	}
 	if (!gallery_safe_name(im->file, sizeof im->file))
@@ -166,8 +233,9 @@ static void card_image(struct html *h, const struct gallery_jobref *r, const str
 	if (im->rejected[0] != '\0') {
 		put(h, "<div class=\"rej\"><b>rejected</b> ");
 		esc(h, im->rejected);
-		putf(h, " <a href=\"../jobs/%s/%s/%s\">kept bytes</a></div>\n", r->ymd, r->name,
-		     im->file);
+		putf(h, " <a href=\"../jobs/%s/%s/%s\">kept bytes</a>", r->ymd, r->name, im->file);
+		link_url_line(h, im);
+		put(h, "</div>\n");
 		return;
 	}
 	uint32_t w = 0, hh = 0;
@@ -178,11 +246,14 @@ static void card_image(struct html *h, const struct gallery_jobref *r, const str
 		     r->name, im->file);
 		if (w > 0 && hh > 0)
 			putf(h, " width=\"%u\" height=\"%u\"", w, hh);
+		fetched_title(h, im);
 		putf(h, "><a href=\"../jobs/%s/%s/%s\">%s</a></video>\n", r->ymd, r->name, im->file,
 		     im->file);
 		return;
 	}
-	putf(h, "<a href=\"../jobs/%s/%s/%s\"><img ", r->ymd, r->name, im->file);
+	putf(h, "<a href=\"../jobs/%s/%s/%s\"", r->ymd, r->name, im->file);
+	fetched_title(h, im);
+	put(h, "><img ");
 	if (t->made) {
 		putf(h, "src=\"thumbs/%s/%s/%s\"", r->day, r->name, im->file);
 		w = t->width;
@@ -221,32 +292,42 @@ int gallery_card_html(const struct payload_card *c, const char *job_dir,
 	struct gallery_jobref r;
 	struct html h = { out, IH_OK };
 	char key[40];
-	unsigned stored = 0, rejected = 0;
+	unsigned stored = 0, rejected = 0, lost[3] = { 0, 0, 0 }, links = 0, pending = 0;
 	const char *first_thumb = NULL;
-	const char *cls = card_class(c);
+	const char *cls = card_class(c), *shown_cls;
 
 	if (gallery_parse_job_dir(job_dir, &r) != IH_OK)
 		return IH_ERR_LIMIT;
 	for (unsigned i = 0; i < c->n_images; i++) {
 		const struct payload_card_image *im = &c->images[i];
-		if (im->rejected[0] != '\0')
+		if (payload_card_link_lost(im->link)) {
+			/* PAYLOAD_LINK_FAILED, REFUSED, EXPIRED in order */
+			lost[im->link - PAYLOAD_LINK_FAILED]++;
+			links++;
+		} else if (im->rejected[0] != '\0') {
 			rejected++;
-		else if (!im->input && im->file[0] != '\0')
+		} else if (!im->input && im->file[0] != '\0') {
 			stored++;
+		} else if (!im->input && im->link == PAYLOAD_LINK_PENDING) {
+			pending++;
+		}
 		if (first_thumb == NULL && thumbs[i].made && !im->input && gallery_safe_name(im->file, sizeof im->file))
 			first_thumb = im->file;
 	}
 	gallery_sort_key(c->received, key, sizeof key);
 	/* The day page sorts and counts by this line; nothing in it comes from the sender unchecked. */
 	/* A lost result is counted as lost, not also as failed. */
-	putf(&h, "<!--ih t=%s images=%u bad=%d rejected=%u lost=%d thumb=", key, stored,
-	     strcmp(cls, "bad") == 0 && !c->lost_upstream, rejected, c->lost_upstream);
+	/* A lost link is counted as links, like a lost result, not also as failed. */
+	putf(&h, "<!--ih t=%s images=%u bad=%d rejected=%u lost=%d links=%u thumb=", key, stored,
+	     strcmp(cls, "bad") == 0 && !c->lost_upstream, rejected, c->lost_upstream, links);
 	if (first_thumb != NULL)
 		putf(&h, "thumbs/%s/%s/%s", r.day, r.name, first_thumb);
 	else
 		put(&h, "-");
-	putf(&h, " -->\n<article class=\"job %s\" id=\"%s\">\n<h2><span class=\"st %s\">", cls, r.name,
-	     cls);
+	/* A result lost with its link marks the card as a rejected image does. */
+	shown_cls = links == 0 || strcmp(cls, "bad") == 0 ? cls : stored > 0 ? "warn" : "bad";
+	putf(&h, " -->\n<article class=\"job %s\" id=\"%s\">\n<h2><span class=\"st %s\">",
+	     shown_cls, r.name, shown_cls);
 	esc(&h, c->status);
 	put(&h, "</span> ");
 	if (gallery_shaped(c->received, strlen(c->received), "0000-00-00T00:00:00.000Z")) {
@@ -266,6 +347,23 @@ int gallery_card_html(const struct payload_card *c, const char *job_dir,
 	if (rejected > 0)
 		putf(&h, "<p class=\"mark %s\">%u image%s rejected (kept as received).</p>\n",
 		     stored > 0 ? "warn" : "bad", rejected, rejected == 1 ? "" : "s");
+	if (links > 0) {
+		/* Loud on purpose: nothing will fetch these again, and nothing else says so. */
+		static const char *const what[3] = { "could not be fetched", "refused",
+						     "EXPIRED before it was fetched" };
+		const char *sep = "";
+		putf(&h, "<p class=\"mark bad\">%u result link%s lost: ", links, links == 1 ? "" : "s");
+		for (int k = 2; k >= 0; k--) {
+			if (lost[k] == 0)
+				continue;
+			putf(&h, "%s%u %s", sep, lost[k], what[k]);
+			sep = ", ";
+		}
+		put(&h, ".</p>\n");
+	}
+	if (pending > 0)
+		putf(&h, "<p class=\"meta\">%u result link%s waiting to be fetched.</p>\n", pending,
+		     pending == 1 ? "" : "s");
 	if (c->warnings[0] != '\0') {
 		put(&h, "<p class=\"mark warn\">Warnings: ");
 		esc(&h, c->warnings);
@@ -374,6 +472,8 @@ static const char css[] =
 	"border-radius:6px;background:var(--line)}"
 	".rej{padding:.4rem;border:2px dashed var(--bad);border-radius:6px;color:var(--bad);"
 	"font-size:.8rem}"
+	".link{padding:.4rem;border:2px dashed var(--line);border-radius:6px;color:var(--mute);"
+	"font-size:.8rem}.u{display:block;opacity:.8;font-size:.75rem}"
 	".mark{margin:.4rem 0;padding:.3rem .6rem;border:1px solid var(--bad);border-radius:6px;"
 	"font-weight:600;color:var(--bad)}.mark.warn{border-color:var(--warn);color:var(--warn)}"
 	".err{margin:.4rem 0;color:var(--bad);font-size:.85rem;white-space:pre-wrap}"
@@ -434,6 +534,9 @@ static void put_marks(struct html *h, const struct gallery_counts *k)
 		putf(h, " \xc2\xb7 <span class=\"bad-text\">%u rejected</span>", k->rejected);
 	if (k->lost > 0)
 		putf(h, " \xc2\xb7 <span class=\"bad-text\">%u lost upstream</span>", k->lost);
+	if (k->links > 0)
+		putf(h, " \xc2\xb7 <span class=\"bad-text\">%u link%s lost unfetched</span>", k->links,
+		     k->links == 1 ? "" : "s");
 }
 
 int gallery_day_page_html(const struct gallery_page_info *pi, char *const *cards, size_t n,

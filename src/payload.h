@@ -166,9 +166,34 @@ struct payload_card_param {
 	char value[96];
 };
 
+/* A result link's state on a card, from job.json's imagehook.images and fetch.json. */
+enum payload_card_link {
+	PAYLOAD_LINK_NONE = 0,    /* not a link, or nothing says it was queued (an old record) */
+	PAYLOAD_LINK_PENDING,     /* queued, waiting to be fetched */
+	PAYLOAD_LINK_FETCHED,     /* fetched and stored: file names it */
+	PAYLOAD_LINK_REJECTED,    /* fetched, but not valid media: kept raw in file */
+	PAYLOAD_LINK_FAILED,      /* fetching failed for good */
+	PAYLOAD_LINK_REFUSED,     /* never fetched: the guard refused it */
+	PAYLOAD_LINK_EXPIRED      /* never fetched: it expired first */
+};
+
+/* 1 for a link whose result is lost (failed, refused, expired): the gallery's trouble. Pure. */
+int payload_card_link_lost(int link);
+
 struct payload_card_image {
 	char file[96];            /* file name in the job folder; "" for a URL */
-	char url[256];            /* a remote image's URL; "" otherwise */
+	/*
+	 * A result link's URL as shown: scheme, host and path only. The query and the
+	 * fragment never get here (a presigned URL's query is its credential), nor
+	 * user info. "" when the image was not a link.
+	 */
+	char url[256];
+	char where[96];           /* the JSON path it came from (matches fetch.json's) */
+	/* What `imagehook fetch` made of a link: PAYLOAD_LINK_* below. */
+	int link;
+	char link_error[256];     /* why it will not be fetched, or the last failure while pending */
+	unsigned link_attempts;
+	int64_t link_expires;     /* when the link stops working (seconds since the epoch); 0 unknown */
 	char format[16];          /* "png", "jpeg", "webp", "gif", "mp4", ...; "" when rejected */
 	int video;                /* plays as a video (<video>), not an image */
 	uint64_t duration_ms;     /* 0 when unknown */
@@ -211,6 +236,14 @@ struct payload_card {
  * Borrows text; *c holds no pointers.
  */
 int payload_card_parse(const char *text, size_t len, struct payload_card *c);
+
+/*
+ * Adds to the links of card c what the job's fetch.json (text[0..len)) says of
+ * them, matched by JSON path and shown URL: the state, when job.json did not have
+ * it yet (a link queued but not yet attempted), and the expiry time. Returns
+ * IH_OK or IH_ERR_NOT_JSON (c unchanged). Borrows text.
+ */
+int payload_card_add_links(struct payload_card *c, const char *text, size_t len);
 
 /* One log line, as logline_format() writes it. */
 struct payload_log_entry {

@@ -27,6 +27,165 @@ static void copy_cut(char *dst, size_t size, const char *src)
 	snprintf(dst + keep, size - keep, "%s", size > 4 ? "..." : "");
 }
 
+/* ---- what of a URL may be shown ------------------------------------------------ */
+
+/* A bounded text being written: what does not fit is left out; always NUL-terminated. */
+struct out_text {
+	char *p;
+	size_t size, len;
+};
+
+static void out_put(struct out_text *o, const char *s, size_t n)
+{
+	size_t room = o->size - 1 - o->len;
+	if (n > room)
+		n = room;
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+	o->p[o->len] = '\0';
+}
+
+/*
+ * Writes the URL u[0..n) to o as it may be shown: scheme, host, port and path. The
+ * user info, query and fragment are left out, for a presigned URL's query is its
+ * credential (X-Amz-Signature, X-Amz-Credential); with mark set, a query or
+ * fragment left out becomes "?\u2026" so that a reader sees something was.
+ */
+static void url_shown(struct out_text *o, const char *u, size_t n, int mark)
+{
+	size_t end = 0, colon = 0, start = 0;
+	while (end < n && u[end] != '?' && u[end] != '#')
+		end++;
+	while (colon < end && u[colon] != ':' && u[colon] != '/')
+		colon++;
+	if (colon + 3 <= end && u[colon] == ':' && u[colon + 1] == '/' && u[colon + 2] == '/') {
+		size_t host = colon + 3, host_end = host, at = 0;
+		while (host_end < end && u[host_end] != '/')
+			host_end++;
+		for (size_t i = host; i < host_end; i++)
+			if (u[i] == '@')
+				at = i + 1;
+		if (at > 0) {
+			/* "https://user:secret@host/": the scheme, then the host. */
+			out_put(o, u, host);
+			start = at;
+		}
+	}
+	out_put(o, u + start, end - start);
+	if (mark && end < n)
+		out_put(o, "?\xe2\x80\xa6", 4);
+}
+
+/* Copies a result link's URL into dst[0..size) as shown (url_shown()), cut to fit. */
+static void link_shown(char *dst, size_t size, const char *url)
+{
+	size_t n = strlen(url);
+	char *tmp = malloc(n + 1);
+	struct out_text o = { tmp, n + 1, 0 };
+	dst[0] = '\0';
+	if (tmp == NULL)
+		return;   /* nothing shown rather than too much */
+	tmp[0] = '\0';
+	url_shown(&o, url, n, 0);
+	copy_cut(dst, size, tmp);
+	free(tmp);
+}
+
+/* Ends a URL inside text: white space, controls, quotes, angle brackets, backslash. */
+static int url_end(unsigned char ch)
+{
+	return ch <= ' ' || ch == 0x7f || ch == '"' || ch == '\'' || ch == '<' || ch == '>' ||
+	       ch == '`' || ch == '\\';
+}
+
+static int starts_ci(const char *s, const char *prefix)
+{
+	for (; *prefix != '\0'; s++, prefix++)
+		if (*s == '\0' || (*s | 0x20) != *prefix)
+			return 0;
+	return 1;
+}
+
+/*
+ * Rewrites the card text s[0..size) with every http(s) URL in it as url_shown()
+ * shows it: a worker that echoes its presigned result URL in an error or a
+ * parameter must not put the credential on a gallery page either.
+ */
+static void scrub_urls(char *s, size_t size)
+{
+	if (strstr(s, "://") == NULL)
+		return;
+	size_t n = strlen(s);
+	/* Each URL may grow by 2 bytes ("?x" becomes "?\u2026"); a URL takes 8 at least. */
+	char *tmp = malloc(n + n / 2 + 8);
+	if (tmp == NULL) {
+		s[0] = '\0';   /* nothing shown rather than a secret */
+		return;
+	}
+	struct out_text o = { tmp, n + n / 2 + 8, 0 };
+	tmp[0] = '\0';
+	for (size_t i = 0; i < n;) {
+		if (starts_ci(s + i, "http://") || starts_ci(s + i, "https://")) {
+			size_t j = i;
+			while (j < n && !url_end((unsigned char)s[j]))
+				j++;
+			url_shown(&o, s + i, j - i, 1);
+			i = j;
+		} else {
+			out_put(&o, s + i, 1);
+			i++;
+		}
+	}
+	copy_cut(s, size, tmp);
+	free(tmp);
+}
+
+static void scrub_card(struct payload_card *c)
+{
+	scrub_urls(c->id, sizeof c->id);
+	scrub_urls(c->status, sizeof c->status);
+	scrub_urls(c->outcome, sizeof c->outcome);
+	scrub_urls(c->worker, sizeof c->worker);
+	scrub_urls(c->error, sizeof c->error);
+	scrub_urls(c->warnings, sizeof c->warnings);
+	scrub_urls(c->prompt, sizeof c->prompt);
+	scrub_urls(c->negative, sizeof c->negative);
+	scrub_urls(c->infotext, sizeof c->infotext);
+	for (unsigned i = 0; i < c->n_params; i++)
+		scrub_urls(c->params[i].value, sizeof c->params[i].value);
+	for (unsigned i = 0; i < c->n_images; i++) {
+		scrub_urls(c->images[i].rejected, sizeof c->images[i].rejected);
+		scrub_urls(c->images[i].link_error, sizeof c->images[i].link_error);
+	}
+}
+
+/* ---- result links ------------------------------------------------------------------ */
+
+/* A fetch state as fetch.c writes it (payload_fetch.h) to PAYLOAD_LINK_*; NONE when unknown. */
+static int link_state(const char *state)
+{
+	static const char *const names[] = { "pending", "fetched", "rejected", "failed", "refused",
+					     "expired" };
+	for (size_t i = 0; state != NULL && i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(state, names[i]) == 0)
+			return PAYLOAD_LINK_PENDING + (int)i;
+	return PAYLOAD_LINK_NONE;
+}
+
+int payload_card_link_lost(int link)
+{
+	return link == PAYLOAD_LINK_FAILED || link == PAYLOAD_LINK_REFUSED ||
+	       link == PAYLOAD_LINK_EXPIRED;
+}
+
+static unsigned small_count(json_object *v)
+{
+	if (!json_object_is_type(v, json_type_int))
+		return 0;
+	int64_t n = json_object_get_int64(v);
+	return n > 0 && n < 1000000 ? (unsigned)n : 0;
+}
+
 /* Follows a dotted path of object keys ("override_settings.sd_model_checkpoint"). */
 static json_object *get_path(json_object *o, const char *path)
 {
@@ -240,6 +399,7 @@ static void sort_params(struct payload_card *c)
 
 static void card_images(struct payload_card *c, json_object *list)
 {
+	const char *s;
 	size_t n = list != NULL && json_object_is_type(list, json_type_array)
 			   ? json_object_array_length(list) : 0;
 	for (size_t i = 0; i < n; i++) {
@@ -258,9 +418,22 @@ static void card_images(struct payload_card *c, json_object *list)
 		if (file == NULL && url == NULL)
 			continue;
 		copy_cut(im->file, sizeof im->file, file ? file : "");
-		copy_cut(im->url, sizeof im->url, url ? url : "");
+		if (url != NULL)
+			link_shown(im->url, sizeof im->url, url);
+		copy_cut(im->where, sizeof im->where, (s = pl_get_string(d, "where")) ? s : "");
 		copy_cut(im->format, sizeof im->format, fmt ? fmt : "");
 		copy_cut(im->rejected, sizeof im->rejected, rej ? rej : "");
+		/* What `imagehook fetch` wrote of a link (payload_record_fetched()). */
+		im->link = url != NULL ? link_state(pl_get_string(d, "fetch")) : PAYLOAD_LINK_NONE;
+		im->link_attempts = small_count(pl_get(d, "fetch_attempts"));
+		if ((s = pl_get_string(d, "fetch_error")) != NULL)
+			copy_cut(im->link_error, sizeof im->link_error, s);
+		if (payload_card_link_lost(im->link)) {
+			/* Not an image that was rejected: a result never fetched, shown as such. */
+			if (im->link_error[0] == '\0')
+				copy_cut(im->link_error, sizeof im->link_error, rej ? rej : "");
+			im->rejected[0] = '\0';
+		}
 		im->input = role != NULL && strcmp(role, "input") == 0;
 		json_object *video = pl_get(d, "video"), *dur = pl_get(d, "duration_ms");
 		im->video = rej == NULL && (json_object_is_type(video, json_type_boolean)
@@ -344,6 +517,56 @@ int payload_card_parse(const char *text, size_t len, struct payload_card *c)
 	prompt_from_infotext(c);
 	sort_params(c);
 	card_images(c, pl_get(ih, "images"));
+	scrub_card(c);
+	json_object_put(root);
+	return IH_OK;
+}
+
+int payload_card_add_links(struct payload_card *c, const char *text, size_t len)
+{
+	json_object *root;
+	int rc = pl_parse_object(text, len, 16, 0, &root);
+	if (rc != IH_OK)
+		return rc;
+	json_object *list = pl_get(root, "links");
+	if (!json_object_is_type(list, json_type_array)) {
+		json_object_put(root);
+		return IH_ERR_NOT_JSON;
+	}
+	size_t n = json_object_array_length(list);
+	char shown[sizeof c->images[0].url], where[sizeof c->images[0].where];
+	for (size_t k = 0; k < n; k++) {
+		json_object *l = json_object_array_get_idx(list, k);
+		const char *url = pl_get_string(l, "url"), *w = pl_get_string(l, "where");
+		if (url == NULL || w == NULL)
+			continue;
+		link_shown(shown, sizeof shown, url);
+		copy_cut(where, sizeof where, w);
+		for (unsigned i = 0; i < c->n_images; i++) {
+			struct payload_card_image *im = &c->images[i];
+			if (im->url[0] == '\0' || strcmp(im->url, shown) != 0 || strcmp(im->where, where) != 0)
+				continue;
+			json_object *e = pl_get(l, "expires");
+			if (json_object_is_type(e, json_type_int) && json_object_get_int64(e) > 0)
+				im->link_expires = json_object_get_int64(e);
+			/*
+			 * job.json has the state once a first attempt was made, with the file;
+			 * before that, only fetch.json knows the link is queued. A stored file
+			 * is taken from job.json only, so only the states without one are.
+			 */
+			int st = link_state(pl_get_string(l, "state"));
+			if (im->link != PAYLOAD_LINK_NONE ||
+			    (st != PAYLOAD_LINK_PENDING && !payload_card_link_lost(st)))
+				continue;
+			im->link = st;
+			im->link_attempts = small_count(pl_get(l, "attempts"));
+			const char *why = pl_get_string(l, "error");
+			copy_cut(im->link_error, sizeof im->link_error, why ? why : "");
+			scrub_urls(im->link_error, sizeof im->link_error);
+			if (payload_card_link_lost(st))
+				im->rejected[0] = '\0';
+		}
+	}
 	json_object_put(root);
 	return IH_OK;
 }

@@ -220,7 +220,8 @@ static int describe(json_object *d, const struct payload_fetch_link *k)
 	const char *r = unfetched_reason(k, why, sizeof why);
 	if (rc == IH_OK && r != NULL)
 		rc = put_str(d, "rejected", r);
-	if (rc == IH_OK && strcmp(k->state, "pending") == 0 && k->error[0] != '\0')
+	/* The reason as it is, for readers (the gallery) that say themselves what happened. */
+	if (rc == IH_OK && k->error[0] != '\0')
 		rc = put_str(d, "fetch_error", k->error);
 	if (rc == IH_OK)
 		rc = put(d, "fetch_attempts", json_object_new_int64(k->attempts));

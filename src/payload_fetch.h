@@ -43,7 +43,8 @@ int payload_fetch_parse(const char *text, size_t len, size_t max, struct payload
  * Appends to out job.json text[0..len) with the state of links l[0..n) written into
  * the imagehook.images entries they came from (matched by url and where): a fetched
  * file as a stored one, an expired, refused or failed link as rejected with the
- * reason, and imagehook.links counting them (links_expired when any expired).
+ * reason, the last attempt's failure as fetch_error, and imagehook.links counting
+ * them (links_expired when any expired).
  * Returns IH_OK, IH_ERR_NOT_JSON or IH_ERR_NOMEM. Borrows everything.
  */
 int payload_record_fetched(const char *text, size_t len, const struct payload_fetch_link *l,

@@ -460,7 +460,7 @@ static void test_card_images_and_thumbnails(void **state)
 	assert_null(strstr(html, "<img src=\"../jobs/2026/11/27/sync-abc/input-0.png\""));
 	assert_non_null(strstr(html, "loading=\"lazy\""));
 	assert_ptr_equal(strstr(html, "<!--ih t=2026-11-27T14:52:03.123Z images=3 bad=0 rejected=0 "
-				      "lost=0 thumb=thumbs/2026-11-27/sync-abc/0.png -->\n<article "),
+				      "lost=0 links=0 thumb=thumbs/2026-11-27/sync-abc/0.png -->\n<article "),
 			 html);
 	free(html);
 	free(c);
@@ -495,6 +495,89 @@ static void test_card_videos_and_animations(void **state)
 	assert_null(strstr(html, "<script"));
 	assert_true(gallery_is_video("mp4") && gallery_is_video("webm") && gallery_is_video("mov"));
 	assert_false(gallery_is_video("gif") || gallery_is_video("png") || gallery_is_video(""));
+	free(html);
+	free(c);
+}
+
+static struct payload_card_image *add_link(struct payload_card *c, const char *url, int link,
+					   const char *why)
+{
+	struct payload_card_image *im = &c->images[c->n_images++];
+	snprintf(im->url, sizeof im->url, "%s", url);
+	snprintf(im->where, sizeof im->where, "output.images[%u].data", c->n_images - 1);
+	im->link = link;
+	snprintf(im->link_error, sizeof im->link_error, "%s", why ? why : "");
+	return im;
+}
+
+/* A presigned URL's query, which must reach no gallery file. */
+#define SIGNED_QUERY "?X-Amz-Credential=AKIAEXAMPLE&X-Amz-Signature=deadbeef"
+
+static void test_card_links(void **state)
+{
+	(void)state;
+	struct payload_card *c = new_card();
+	snprintf(c->outcome, sizeof c->outcome, "recorded");
+	add_link(c, "https://s3.example/b/0.png", PAYLOAD_LINK_EXPIRED,
+		 "expired 12 s ago (X-Amz-Expires)");
+	add_link(c, "http://10.0.0.1/1.png", PAYLOAD_LINK_REFUSED,
+		 "not on IMAGEHOOK_FETCH_HOSTS <10.0.0.1>");
+	struct payload_card_image *p = add_link(c, "https://replicate.delivery/x/2.webp",
+						PAYLOAD_LINK_PENDING, "HTTP 404");
+	p->link_attempts = 2;
+	p->link_expires = 1795788000;   /* 2026-11-27 14:00 UTC */
+	/* A card built elsewhere with the query still on: the page leaves it out anyway. */
+	struct payload_card_image *f = add_link(c, "https://s3.example/b/3.png" SIGNED_QUERY "#frag",
+						PAYLOAD_LINK_FETCHED, NULL);
+	snprintf(f->file, sizeof f->file, "3.png");
+	snprintf(f->format, sizeof f->format, "png");
+	add_link(c, "https://s3.example/b/4.png", PAYLOAD_LINK_FAILED, "cannot resolve s3.example");
+	char *html = card(c, NULL);
+	assert_true(only_known_tags(html));
+	/* Lost links are trouble of their own: not rejected images, not a failed job. */
+	assert_non_null(strstr(html, " images=1 bad=0 rejected=0 lost=0 links=3 thumb="));
+	assert_non_null(strstr(html, "<article class=\"job warn\""));
+	assert_non_null(strstr(html, "<p class=\"mark bad\">3 result links lost: 1 EXPIRED before it "
+				     "was fetched, 1 refused, 1 could not be fetched.</p>"));
+	assert_non_null(strstr(html, "<div class=\"rej\"><b>link EXPIRED unfetched:</b> expired 12 s "
+				     "ago (X-Amz-Expires)<span class=\"u\">https://s3.example/b/0.png"
+				     "</span></div>"));
+	assert_non_null(strstr(html, "<div class=\"rej\"><b>link refused:</b> not on "
+				     "IMAGEHOOK_FETCH_HOSTS &lt;10.0.0.1&gt;"));
+	assert_non_null(strstr(html, "<b>link fetch failed for good:</b> cannot resolve s3.example"));
+	assert_non_null(strstr(html, "<div class=\"link\"><b>link waiting to be fetched</b> (2 "
+				     "attempts failed, the last: HTTP 404); it expires 2026-11-27 "
+				     "14:00 UTC<span class=\"u\">https://replicate.delivery/x/2.webp"));
+	assert_non_null(strstr(html, "1 result link waiting to be fetched."));
+	assert_non_null(strstr(html, "<a href=\"../jobs/2026/11/27/sync-abc/3.png\" title=\"fetched "
+				     "from https://s3.example/b/3.png\"><img src=\"../jobs/2026/11/27/"
+				     "sync-abc/3.png\""));
+	assert_null(strstr(html, "X-Amz-Signature"));
+	assert_null(strstr(html, "frag"));
+	assert_null(strstr(html, "1 image rejected"));
+	free(html);
+
+	/* Nothing stored and a link lost: the card is red. */
+	memset(c, 0, sizeof *c);
+	free(c);
+	c = new_card();
+	snprintf(c->outcome, sizeof c->outcome, "recorded");
+	add_link(c, "https://s3.example/b/0.png", PAYLOAD_LINK_EXPIRED, "");
+	html = card(c, NULL);
+	assert_non_null(strstr(html, "<article class=\"job bad\""));
+	assert_non_null(strstr(html, " bad=0 rejected=0 lost=0 links=1 "));
+	assert_non_null(strstr(html, "link EXPIRED unfetched:</b> (no reason recorded)"));
+	free(html);
+
+	/* A link nothing says was queued (a record from before links were fetched). */
+	memset(c, 0, sizeof *c);
+	free(c);
+	c = new_card();
+	add_link(c, "https://s3.example/b/0.png", PAYLOAD_LINK_NONE, NULL);
+	html = card(c, NULL);
+	assert_non_null(strstr(html, "<article class=\"job ok\""));
+	assert_non_null(strstr(html, "link recorded, not queued to be fetched"));
+	assert_non_null(strstr(html, " links=0 "));
 	free(html);
 	free(c);
 }
@@ -608,6 +691,80 @@ static void test_card_parse_comfy_and_sdxl(void **state)
 	assert_int_equal(c->n_images, 1);
 	assert_string_equal(c->images[0].file, "");
 	assert_string_equal(c->images[0].url, "https://bucket.example/x.png");
+	free(c);
+}
+
+/* job.json after a fetch pass, as payload_record_fetched() writes it. */
+static const char links_record[] =
+	"{\"id\":\"links-1\",\"status\":\"COMPLETED\",\"output\":{\"error\":\"upload to "
+	"https://s3.example/b/9.png" SIGNED_QUERY " was slow\"},"
+	"\"imagehook\":{\"received\":\"2026-11-27T10:00:00.000Z\",\"outcome\":\"recorded\","
+	"\"warnings\":\"see https://user:secret@s3.example/b/9.png" SIGNED_QUERY " \\\"now\\\"\","
+	"\"images\":["
+	"{\"where\":\"output.images[0].data\",\"role\":\"output\",\"url\":"
+	"\"https://s3.example/b/0.png" SIGNED_QUERY "\",\"fetch\":\"fetched\",\"file\":\"0.png\","
+	"\"format\":\"png\",\"width\":64,\"height\":64,\"fetch_attempts\":1},"
+	"{\"where\":\"output.images[1].data\",\"role\":\"output\",\"url\":"
+	"\"https://s3.example/b/1.png" SIGNED_QUERY "\",\"fetch\":\"expired\",\"rejected\":"
+	"\"LINK EXPIRED before it was fetched (expired 5 s ago (X-Amz-Expires))\","
+	"\"fetch_error\":\"expired 5 s ago (X-Amz-Expires)\",\"fetch_attempts\":0},"
+	"{\"where\":\"output.images[2].data\",\"role\":\"output\",\"url\":"
+	"\"https://s3.example/b/2.png\",\"fetch\":\"refused\",\"rejected\":\"fetch refused: "
+	"port\"},"
+	"{\"where\":\"output.images[3].data\",\"role\":\"output\",\"url\":"
+	"\"https://user:pw@s3.example/b/3.png?sig=1\"},"
+	"{\"where\":\"output.images[4].data\",\"role\":\"output\",\"url\":"
+	"\"https://s3.example/b/4.png\",\"fetch\":\"rejected\",\"file\":\"4.rejected.bin\","
+	"\"rejected\":\"fetched, but not media\",\"fetch_error\":\"fetched, but not media\"}]}}";
+
+/* Its fetch.json: link 3 queued, never attempted yet; 0 and 1 as job.json says. */
+static const char links_queue[] =
+	"{\"links\":["
+	"{\"url\":\"https://s3.example/b/0.png" SIGNED_QUERY "\",\"where\":\"output.images[0].data\","
+	"\"state\":\"fetched\",\"expires\":1795788000,\"file\":\"0.png\"},"
+	"{\"url\":\"https://s3.example/b/1.png" SIGNED_QUERY "\",\"where\":\"output.images[1].data\","
+	"\"state\":\"expired\",\"expires\":1,\"error\":\"expired 5 s ago (X-Amz-Expires)\"},"
+	"{\"url\":\"https://user:pw@s3.example/b/3.png?sig=1\",\"where\":\"output.images[3].data\","
+	"\"state\":\"pending\",\"expires\":1795788000,\"attempts\":0},"
+	"{\"url\":\"https://s3.example/b/3.png?other\",\"where\":\"output.images[9].data\","
+	"\"state\":\"refused\",\"error\":\"not this one\"}]}";
+
+static void test_card_parse_links(void **state)
+{
+	(void)state;
+	struct payload_card *c = calloc(1, sizeof *c);
+	assert_non_null(c);
+	assert_int_equal(payload_card_parse(links_record, strlen(links_record), c), IH_OK);
+	assert_int_equal(c->n_images, 5);
+	/* Shown URLs: scheme, host and path; never the query, the fragment or user info. */
+	assert_string_equal(c->images[0].url, "https://s3.example/b/0.png");
+	assert_string_equal(c->images[3].url, "https://s3.example/b/3.png");
+	assert_int_equal(c->images[0].link, PAYLOAD_LINK_FETCHED);
+	assert_string_equal(c->images[0].file, "0.png");
+	assert_int_equal(c->images[1].link, PAYLOAD_LINK_EXPIRED);
+	assert_string_equal(c->images[1].link_error, "expired 5 s ago (X-Amz-Expires)");
+	assert_string_equal(c->images[1].rejected, "");   /* a lost link, not a rejected image */
+	assert_int_equal(c->images[2].link, PAYLOAD_LINK_REFUSED);
+	assert_string_equal(c->images[2].link_error, "fetch refused: port");   /* an older record */
+	assert_int_equal(c->images[3].link, PAYLOAD_LINK_NONE);
+	assert_int_equal(c->images[4].link, PAYLOAD_LINK_REJECTED);
+	assert_string_equal(c->images[4].rejected, "fetched, but not media");
+	/* A worker's text that names the presigned URL keeps only what may be shown. */
+	assert_string_equal(c->warnings, "see https://s3.example/b/9.png?\xe2\x80\xa6 \"now\"");
+	assert_null(strstr(c->warnings, "secret"));
+
+	assert_int_equal(payload_card_add_links(c, "[]", 2), IH_ERR_NOT_JSON);
+	assert_int_equal(payload_card_add_links(c, links_queue, strlen(links_queue)), IH_OK);
+	assert_int_equal(c->images[3].link, PAYLOAD_LINK_PENDING);
+	assert_int_equal(c->images[3].link_expires, 1795788000);
+	assert_int_equal(c->images[0].link, PAYLOAD_LINK_FETCHED);   /* job.json's word stays */
+	assert_int_equal(c->images[0].link_expires, 1795788000);
+	assert_int_equal(c->images[2].link, PAYLOAD_LINK_REFUSED);
+	assert_string_equal(c->images[2].link_error, "fetch refused: port");
+	for (unsigned i = 0; i < c->n_images; i++) {
+		assert_null(strstr(c->images[i].url, "?"));
+		assert_null(strstr(c->images[i].link_error, "X-Amz-Signature"));
+	}
 	free(c);
 }
 
@@ -964,6 +1121,92 @@ static void test_pages_after_stores(void **state)
 	free(index);
 }
 
+static const char *secret_needle;
+static int secret_hits;
+
+static int find_secret(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	if (flag != FTW_F)
+		return 0;
+	FILE *f = fopen(path, "rb");
+	struct buf b = { 0 };
+	char chunk[4096];
+	size_t n;
+	assert_non_null(f);
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		assert_int_equal(buf_append(&b, chunk, n), IH_OK);
+	fclose(f);
+	if (b.data != NULL && memmem(b.data, b.len, secret_needle, strlen(secret_needle)) != NULL) {
+		print_message("# %s holds %s\n", path, secret_needle);
+		secret_hits++;
+	}
+	buf_free(&b);
+	return 0;
+}
+
+/* How many files below gallery/ hold needle. */
+static int gallery_files_with(const struct fx *fx, const char *needle)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/gallery", fx->root);
+	secret_needle = needle;
+	secret_hits = 0;
+	assert_int_equal(nftw(path, find_secret, 16, FTW_PHYS), 0);
+	return secret_hits;
+}
+
+static void check_link_pages(struct fx *fx)
+{
+	char *day = slurp(fx, "gallery/2026-11-27.html"), *index = slurp(fx, "gallery/index.html");
+	assert_non_null(day);
+	assert_non_null(index);
+	assert_non_null(strstr(day, "<b>link EXPIRED unfetched:</b> expired 5 s ago (X-Amz-Expires)"));
+	assert_non_null(strstr(day, "<b>link refused:</b> fetch refused: port"));
+	assert_non_null(strstr(day, "<b>link waiting to be fetched</b>; it expires 2026-11-27 14:00 UTC"));
+	assert_non_null(strstr(day, "title=\"fetched from https://s3.example/b/0.png\""));
+	assert_non_null(strstr(day, "<b>rejected</b> fetched, but not media"));
+	/* Lost links are the day's trouble, in red on the day page and on the index. */
+	assert_non_null(strstr(day, "1 job \xc2\xb7 1 image \xc2\xb7 <span class=\"bad-text\">1 rejected"
+				    "</span> \xc2\xb7 <span class=\"bad-text\">2 links lost unfetched</span>"));
+	assert_non_null(strstr(index, "<span class=\"bad-text\">2 links lost unfetched</span>"));
+	static const char *const secrets[] = { "X-Amz-Signature", "X-Amz-Credential", "AKIAEXAMPLE",
+					       "sig=1", "user:pw", "secret" };
+	for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
+		assert_int_equal(gallery_files_with(fx, secrets[i]), 0);
+	assert_true(gallery_files_with(fx, "https://s3.example/b/1.png<") > 0);   /* the scan sees */
+	free(day);
+	free(index);
+}
+
+static void test_pages_with_links(void **state)
+{
+	struct fx *fx = *state;
+	struct store_job *job;
+	size_t len;
+	assert_int_equal(store_job_begin(fx->st, "links-1", T_NOV27, &job), IH_OK);
+	unsigned char *png = make_png(64, 64, PNG_COLOR_TYPE_RGB, 8, PNG_INTERLACE_NONE, px_solid, &len);
+	assert_int_equal(store_job_write(job, "0.png", png, len), IH_OK);
+	free(png);
+	assert_int_equal(store_job_write(job, "4.rejected.bin", "<html>", 6), IH_OK);
+	assert_int_equal(store_job_write(job, "job.json", links_record, strlen(links_record)), IH_OK);
+	assert_int_equal(store_job_write(job, "fetch.json", links_queue, strlen(links_queue)), IH_OK);
+	assert_int_equal(store_job_commit(job, "delivery-completed.json", "job.json"), IH_OK);
+	gallery_job_stored(&fx->s, store_job_dir(job));
+	store_job_end(job);
+	check_link_pages(fx);
+
+	/* `imagehook gallery` rebuilds the same from the job folder. */
+	FILE *devnull = fopen("/dev/null", "w");
+	assert_non_null(devnull);
+	char *argv[] = { "gallery", NULL };
+	assert_int_equal(gallery_main(&fx->s, 1, argv, devnull, devnull), 0);
+	fclose(devnull);
+	check_link_pages(fx);
+	assert_int_equal(leftovers(fx), 0);
+}
+
 static void test_options(void **state)
 {
 	struct fx *fx = *state;
@@ -1247,9 +1490,11 @@ int main(void)
 		cmocka_unit_test(test_card_marks),
 		cmocka_unit_test(test_card_images_and_thumbnails),
 		cmocka_unit_test(test_card_videos_and_animations),
+		cmocka_unit_test(test_card_links),
 		cmocka_unit_test(test_card_refuses_odd_folders),
 		cmocka_unit_test(test_card_parse_a1111),
 		cmocka_unit_test(test_card_parse_comfy_and_sdxl),
+		cmocka_unit_test(test_card_parse_links),
 		cmocka_unit_test(test_card_parse_limits_and_refusals),
 		cmocka_unit_test(test_thumbnail_sizes_and_colours),
 		cmocka_unit_test(test_thumbnail_colour_types),
@@ -1257,6 +1502,7 @@ int main(void)
 		cmocka_unit_test(test_thumbnail_cost),
 		cmocka_unit_test_setup_teardown(test_pages_after_stores, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_options, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pages_with_links, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rebuild_prunes_and_makes_thumbnails, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_stores_keep_every_job, setup,

@@ -156,13 +156,19 @@ static void test_fetch_json(void **state)
 	assert_non_null(strstr(j.data, "\"file\": \"0.png\""));
 	assert_non_null(strstr(j.data, "\"links_expired\": 1"));
 	assert_non_null(strstr(j.data, "LINK EXPIRED"));
-	/* The gallery reads it: the fetched file is a stored image, the expired one rejected. */
+	/*
+	 * The gallery reads it: the fetched file is a stored image, the expired one a
+	 * lost link (not a rejected image) with the fetcher's reason.
+	 */
 	struct payload_card *c = malloc(sizeof *c);
 	assert_non_null(c);
 	assert_int_equal(payload_card_parse(j.data, j.len, c), IH_OK);
 	assert_int_equal(c->n_images, 2);
 	assert_string_equal(c->images[0].file, "0.png");
-	assert_non_null(strstr(c->images[1].rejected, "EXPIRED"));
+	assert_int_equal(c->images[0].link, PAYLOAD_LINK_FETCHED);
+	assert_int_equal(c->images[1].link, PAYLOAD_LINK_EXPIRED);
+	assert_string_equal(c->images[1].link_error, "expired 10 s ago");
+	assert_string_equal(c->images[1].rejected, "");
 	free(c);
 	buf_free(&j);
 	buf_free(&b);
