@@ -21,6 +21,7 @@
 #include <curl/curl.h>
 #endif
 
+#include "auth.h"
 #include "buf.h"
 #include "digest.h"
 #include "fetch.h"
@@ -479,6 +480,21 @@ static const char *job_name(const char *dir)
 }
 
 /*
+ * store_job_begin() for the queued job of id: with the id's redacted form when it
+ * holds a secret, as the handler began it, so that it finds the same folder.
+ */
+static int begin_job(struct fetcher *f, const char *id, struct store_job **job)
+{
+	size_t n;
+	char *red = auth_redact(f->s, id, strlen(id), &n);
+	if (red == NULL)
+		return IH_ERR_NOMEM;
+	int rc = store_job_begin(f->st, id, strcmp(red, id) != 0 ? red : NULL, time(NULL), job);
+	free(red);
+	return rc;
+}
+
+/*
  * Under the job's lock: writes the media file (when data is set), then this
  * link's new state into the current fetch.json and job.json, and commits. When
  * every link is settled, also removes the queue entry (still under the lock, so a
@@ -492,7 +508,7 @@ static int settle(struct fetcher *f, const char *dir, const char *id, int qfd, c
 	size_t n = 0, tlen;
 	char *text = NULL;
 	struct buf out = { 0 };
-	int rc = store_job_begin(f->st, id, time(NULL), &job);
+	int rc = begin_job(f, id, &job);
 	if (rc == IH_OK && strcmp(store_job_dir(job), dir) != 0)
 		rc = IH_ERR_IO;
 	/* An inline image of the same job may have that name already: never overwrite it. */
@@ -551,7 +567,7 @@ static int read_links(struct fetcher *f, const char *dir, const char *id,
 	struct store_job *job = NULL;
 	char *text = NULL;
 	size_t tlen;
-	int rc = store_job_begin(f->st, id, time(NULL), &job);
+	int rc = begin_job(f, id, &job);
 	if (rc == IH_OK && strcmp(store_job_dir(job), dir) != 0)
 		rc = IH_ERR_IO;
 	if (rc == IH_OK)

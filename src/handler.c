@@ -188,10 +188,19 @@ static int keep_body(struct handler *h, struct job_state *js, time_t now)
 	return rc;
 }
 
-/* The status's stem for record and image names: injective (store_status_name()). */
-static void status_lower(const char *status, char *out, size_t outsz)
+/* A sender's text redacted, for the store: NULL when redaction left it as it was. */
+static const char *shown_if_secret(const char *text, const char *red)
 {
-	store_status_name(status, out, outsz);
+	return red != NULL && strcmp(red, text) != 0 ? red : NULL;
+}
+
+/*
+ * The status's stem for record and image names: injective (store_status_name()),
+ * from its redacted form red when it holds a secret.
+ */
+static void status_lower(const char *status, const char *red, char *out, size_t outsz)
+{
+	store_status_name(status, shown_if_secret(status, red), out, outsz);
 }
 
 /* Per-image strings the record borrows until it is rendered. */
@@ -314,12 +323,14 @@ static int store_job(struct handler *h, struct payload *p, struct job_state *js,
 		     struct store_job **jobp)
 {
 	char record[STORE_NAME_MAX + 16], status[STORE_NAME_MAX];
-	int rc = store_job_begin(h->store, payload_id(p), js->log.when.tv_sec, jobp);
+	/* An id holding a secret names its folder by its redacted form and its hash. */
+	int rc = store_job_begin(h->store, payload_id(p), shown_if_secret(payload_id(p), js->red_id),
+				 js->log.when.tv_sec, jobp);
 	if (rc != IH_OK)
 		return rc;
 	struct store_job *job = *jobp;
 	js->ans.dir = js->log.dir = store_job_dir(job);
-	status_lower(payload_status(p), status, sizeof status);
+	status_lower(payload_status(p), js->red_status, status, sizeof status);
 	snprintf(record, sizeof record, "delivery-%s.json", status);
 	rc = store_job_exists(job, record);
 	if (rc >= 0 && strcmp(payload_status(p), "PROCESSING") == 0)

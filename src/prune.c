@@ -155,6 +155,27 @@ static int unindex(struct pruner *p, const char *date, const char *name)
 	return rc;
 }
 
+/*
+ * Whether the open job folder may go: due by its last delivery and not a failure
+ * kept. Reads its job.json into c (*have_card says whether there is one). Returns
+ * 1, 0, or -1 on errors.
+ */
+static int job_may_go(const struct pruner *p, int jobfd, struct payload_card *c, int *have_card)
+{
+	struct stat st;
+	time_t json_mtime = 0;
+	if (fstat(jobfd, &st) != 0)
+		return -1;
+	time_t last = st.st_mtime;
+	memset(c, 0, sizeof *c);
+	*have_card = read_card(jobfd, c, &json_mtime) == 0;
+	/* The folder changes with each delivery's rename; job.json is rewritten by each. */
+	if (json_mtime > last)
+		last = json_mtime;
+	return prune_is_due(last, p->now, p->days) &&
+	       !(p->keep_failed && (!*have_card || prune_is_failed(c->outcome)));
+}
+
 /* One job folder jobs/<date>/<name>: keep, skip, or remove whole. */
 static void prune_job(struct pruner *p, int dayfd, const char *date, const char *name)
 {
@@ -163,26 +184,37 @@ static void prune_job(struct pruner *p, int dayfd, const char *date, const char 
 	int jobfd = open_dir_at(dayfd, name);
 	if (jobfd < 0)
 		return;
-	struct stat st;
+	struct stat held, named;
 	struct payload_card *c = calloc(1, sizeof *c);
-	time_t last = 0, json_mtime = 0;
-	if (c == NULL || fstat(jobfd, &st) != 0) {
+	int have_card = 0;
+	int go = c != NULL ? job_may_go(p, jobfd, c, &have_card) : -1;
+	if (go < 0) {
 		p->errors++;
 		goto out;
 	}
-	last = st.st_mtime;
-	int have_card = read_card(jobfd, c, &json_mtime) == 0;
-	/* The folder changes with each delivery's rename; job.json is rewritten by each. */
-	if (json_mtime > last)
-		last = json_mtime;
-	if (!prune_is_due(last, p->now, p->days) ||
-	    (p->keep_failed && (!have_card || prune_is_failed(c->outcome)))) {
+	if (!go) {
 		p->kept++;
 		goto out;
 	}
 	/* A delivery of this job holds the lock: leave it to the next run. */
 	if (flock(jobfd, LOCK_EX | LOCK_NB) != 0) {
 		p->busy++;
+		goto out;
+	}
+	/*
+	 * Decided again under the lock: a delivery may have been stored (and answered
+	 * 200) since the look above, and another prune may have taken the folder away.
+	 */
+	if (fstat(jobfd, &held) != 0 || fstatat(dayfd, name, &named, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    held.st_nlink == 0 || held.st_ino != named.st_ino || held.st_dev != named.st_dev)
+		goto out;
+	go = job_may_go(p, jobfd, c, &have_card);
+	if (go < 0) {
+		p->errors++;
+		goto out;
+	}
+	if (!go) {
+		p->kept++;
 		goto out;
 	}
 	const char *id = have_card && c->id[0] ? c->id : name;

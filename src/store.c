@@ -74,8 +74,9 @@ struct store_job {
 	int is_new;
 	int committed;
 	int mapped;               /* the name is a digest: the id is recorded in ID_FILE */
-	char *id;
+	char *id;                 /* what ID_FILE records: the id, or its redacted form */
 	size_t id_len;
+	char date[16];            /* of the job's folder, as its index entry says */
 	struct staged *files;
 	size_t n_files, cap_files, n_open;
 	char name[STORE_NAME_MAX];
@@ -404,25 +405,34 @@ static int safe_char(int c)
 	       c == '-' || c == '_' || c == '.';
 }
 
-/* Writes up to max safe characters of s (others as '_', never a leading '.'), '~', its SHA-256. */
-static void digest_name(const char *s, size_t max, int dots, char *out, size_t outsz)
+/*
+ * Writes up to max safe characters of shown (others as '_', never a leading '.'),
+ * '~', and the SHA-256 of s: shown is s, or s redacted when it holds a secret, so
+ * that the readable part never holds any of it and the hash keeps the name injective.
+ */
+static void digest_name(const char *s, const char *shown, size_t max, int dots, char *out,
+			size_t outsz)
 {
 	char hex[DIGEST_HEX_LEN];
-	size_t n = strlen(s), o = 0;
+	size_t n = strlen(shown), o = 0;
 	for (size_t i = 0; i < n && o < max && o + 1 < outsz; i++) {
-		int c = (unsigned char)s[i];
+		int c = (unsigned char)shown[i];
 		out[o++] = safe_char(c) && (dots || c != '.') ? (char)c : '_';
 	}
 	if (o > 0 && out[0] == '.')
 		out[0] = '_';
-	digest_sha256_hex(s, n, hex);
+	digest_sha256_hex(s, strlen(s), hex);
 	if (outsz > o)
 		snprintf(out + o, outsz - o, "~%s", hex);
 }
 
-int store_safe_name(const char *id, char *out, size_t outsz)
+int store_safe_name(const char *id, const char *shown, char *out, size_t outsz)
 {
 	size_t n = strlen(id);
+	if (shown != NULL && strcmp(shown, id) != 0) {
+		digest_name(id, shown, 64, 1, out, outsz);
+		return 1;
+	}
 	int keep = n >= 1 && n <= 128 && id[0] != '.';
 	for (size_t i = 0; keep && i < n; i++)
 		keep = safe_char((unsigned char)id[i]);
@@ -430,13 +440,17 @@ int store_safe_name(const char *id, char *out, size_t outsz)
 		snprintf(out, outsz, "%s", id);
 		return 0;
 	}
-	digest_name(id, 64, 1, out, outsz);
+	digest_name(id, id, 64, 1, out, outsz);
 	return 1;
 }
 
-int store_status_name(const char *status, char *out, size_t outsz)
+int store_status_name(const char *status, const char *shown, char *out, size_t outsz)
 {
 	size_t n = strlen(status);
+	if (shown != NULL && strcmp(shown, status) != 0) {
+		digest_name(status, shown, 16, 0, out, outsz);
+		return 1;
+	}
 	int plain = n >= 1 && n <= 32;
 	for (size_t i = 0; plain && i < n; i++) {
 		char c = status[i];
@@ -452,7 +466,7 @@ int store_status_name(const char *status, char *out, size_t outsz)
 			out[i] = '\0';
 		return 0;
 	}
-	digest_name(status, 16, 0, out, outsz);
+	digest_name(status, status, 16, 0, out, outsz);
 	return 1;
 }
 
@@ -626,7 +640,16 @@ static void drop_stage(struct store_job *job)
 	job->stagefd = -1;
 }
 
-/* Finds the committed folder or takes the stage of a new job; loops while others move things. */
+/* find_or_stage() and job_is_live(): what was found is gone, begin again from the index. */
+#define START_OVER 1
+/* Times store_job_begin() begins again before it gives up: each needs a prune to interfere. */
+#define MAX_START_OVER 4
+
+/*
+ * Finds the committed folder or takes the stage of a new job; loops while others
+ * move things. Returns IH_OK, START_OVER when the date folder was removed
+ * meanwhile (a prune emptied it), or an ih_err.
+ */
 static int find_or_stage(struct store_job *job)
 {
 	for (int attempt = 0; attempt < 16; attempt++) {
@@ -646,6 +669,9 @@ static int find_or_stage(struct store_job *job)
 		if (sfd < 0) {
 			if (errno == EAGAIN)
 				continue;
+			/* mkdirat() in a date folder that is no longer there. */
+			if (errno == ENOENT)
+				return START_OVER;
 			return fail_errno();
 		}
 		job->stagefd = sfd;
@@ -663,14 +689,89 @@ static int find_or_stage(struct store_job *job)
 	return IH_ERR_IO;
 }
 
-int store_job_begin(struct store *st, const char *id, time_t now, struct store_job **out)
+/*
+ * After the lock: whether what this job holds is still the job of its id. A prune
+ * takes the index entry out and renames the folder away under the folder's lock,
+ * so a delivery that found both before and locked after would write into a folder
+ * being deleted (or kept hidden until the next prune deletes it). Live means: the
+ * index entry still names this date, the date folder is still there, and a
+ * committed folder is still linked and still the one under the job's name.
+ * Returns 1, 0 (START_OVER), or an ih_err.
+ */
+static int job_is_live(struct store_job *job)
+{
+	char hex[DIGEST_HEX_LEN], shard[3], date[16];
+	digest_sha256_hex(job->name, strlen(job->name), hex);
+	shard[0] = hex[0];
+	shard[1] = hex[1];
+	shard[2] = '\0';
+	int sfd = openat(job->st->idsfd, shard, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sfd < 0)
+		return errno == ENOENT ? 0 : fail_errno();
+	ssize_t n = readlinkat(sfd, job->name, date, sizeof date - 1);
+	int e = errno;
+	close(sfd);
+	if (n < 0)
+		return e == ENOENT ? 0 : ih_err_from_errno(e);
+	date[n] = '\0';
+	if (strcmp(date, job->date) != 0)
+		return 0;
+	struct stat day, held, named;
+	if (fstat(job->dayfd, &day) != 0)
+		return fail_errno();
+	if (day.st_nlink == 0)
+		return 0;
+	if (job->dirfd < 0)
+		return 1;   /* the stage: take_stage() checked it is the one under its name */
+	if (fstat(job->dirfd, &held) != 0)
+		return fail_errno();
+	if (fstatat(job->dayfd, job->name, &named, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT ? 0 : fail_errno();
+	return held.st_nlink > 0 && named.st_ino == held.st_ino && named.st_dev == held.st_dev;
+}
+
+/* Lets go of what one attempt of store_job_begin() found, to begin again. */
+static void job_release(struct store_job *job)
+{
+	drop_stage(job);
+	int *fds[] = { &job->dirfd, &job->shardfd, &job->dayfd };
+	for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+	job->is_new = 0;
+}
+
+/*
+ * One attempt: the date from the index (claiming it for a new id), the date
+ * folder, the job's folder or stage under its lock, and the check that they are
+ * still the job's. Returns IH_OK, START_OVER, or an ih_err.
+ */
+static int job_find(struct store_job *job, time_t now)
+{
+	int rc = job_date(job->st, job->name, now, job->date, &job->shardfd);
+	if (rc != IH_OK)
+		return rc;
+	snprintf(job->dir, sizeof job->dir, "jobs/%s/%s", job->date, job->name);
+	rc = open_day(job, job->date);
+	if (rc == IH_OK)
+		rc = find_or_stage(job);
+	if (rc != IH_OK)
+		return rc;
+	rc = job_is_live(job);
+	return rc == 1 ? IH_OK : rc == 0 ? START_OVER : rc;
+}
+
+int store_job_begin(struct store *st, const char *id, const char *shown, time_t now,
+		    struct store_job **out)
 {
 	struct store_job *job = calloc(1, sizeof *job);
 	if (job == NULL)
 		return IH_ERR_NOMEM;
 	job->st = st;
 	if (st->s3 != NULL) {
-		int rc = store_s3_job_begin(st->s3, id, now, &job->s3);
+		int rc = store_s3_job_begin(st->s3, id, shown, now, &job->s3);
 		if (rc != IH_OK) {
 			free(job);
 			return rc;
@@ -679,22 +780,28 @@ int store_job_begin(struct store *st, const char *id, time_t now, struct store_j
 		return IH_OK;
 	}
 	job->dayfd = job->dirfd = job->stagefd = job->shardfd = -1;
-	job->id_len = strlen(id);
-	job->id = strdup(id);
+	/* An id holding a secret is recorded, like its name is made, from its redacted form. */
+	const char *recorded = shown != NULL ? shown : id;
+	job->id_len = strlen(recorded);
+	job->id = strdup(recorded);
 	if (job->id == NULL) {
 		free(job);
 		return IH_ERR_NOMEM;
 	}
-	job->mapped = store_safe_name(id, job->name, sizeof job->name);
+	job->mapped = store_safe_name(id, shown, job->name, sizeof job->name);
 	snprintf(job->stage, sizeof job->stage, STAGE_PREFIX "%s", job->name);
-	char date[16];
-	int rc = job_date(st, job->name, now, date, &job->shardfd);
-	if (rc != IH_OK)
-		goto fail;
-	snprintf(job->dir, sizeof job->dir, "jobs/%s/%s", date, job->name);
-	rc = open_day(job, date);
-	if (rc == IH_OK)
-		rc = find_or_stage(job);
+	int rc;
+	for (int attempt = 0;; attempt++) {
+		rc = job_find(job, now);
+		if (rc != START_OVER)
+			break;
+		/* Pruned between our lookup and our lock: from the index again, as a new job. */
+		job_release(job);
+		if (attempt == MAX_START_OVER) {
+			rc = IH_ERR_IO;
+			break;
+		}
+	}
 	if (rc != IH_OK)
 		goto fail;
 	if (!job->is_new) {

@@ -63,31 +63,41 @@ void store_close(struct store *st);
  * other id becomes its safe characters (others as '_', at most 64, never a leading
  * '.') + '~' + the 64 hex digits of its SHA-256. Kept names never hold '~', mapped
  * ones always do; the store also records a mapped id in its folder and never
- * reuses a folder that records another. outsz must be at least STORE_NAME_MAX.
- * Pure. Returns 1 if the id was mapped, 0 if kept.
+ * reuses a folder that records another. shown is the id as it may be written
+ * (auth_redact()): NULL or the id itself when it holds no secret; when it differs
+ * the id is always mapped and the readable part is made of shown's characters, so
+ * no part of a secret is in the name (only in what its hash was taken of). outsz
+ * must be at least STORE_NAME_MAX. Pure. Returns 1 if the id was mapped, 0 if kept.
  */
-int store_safe_name(const char *id, char *out, size_t outsz);
+int store_safe_name(const char *id, const char *shown, char *out, size_t outsz);
 
 /*
  * Maps a delivery status to the stem of its record and image names, injectively:
  * a status of 1..32 characters from [A-Z0-9_] (COMPLETED, FAILED, TIMED_OUT...)
  * becomes its lowercase ("completed": record delivery-completed.json); any other
  * status its safe characters (at most 16, others as '_') + '~' + the 64 hex digits
- * of its SHA-256 ("Completed" -> "Completed~<hex>"). outsz must be at least
- * STORE_NAME_MAX. Pure. Returns 1 if the status was mapped, 0 if only lowercased.
+ * of its SHA-256 ("Completed" -> "Completed~<hex>"). shown as for
+ * store_safe_name(): a status holding a secret is always mapped, readable part
+ * from shown. outsz must be at least STORE_NAME_MAX. Pure. Returns 1 if the status
+ * was mapped, 0 if only lowercased.
  */
-int store_status_name(const char *status, char *out, size_t outsz);
+int store_status_name(const char *status, const char *shown, char *out, size_t outsz);
 
 /*
  * Begins a delivery of job id: finds the job (O(1) through the id index, in the
  * folder of its first receipt) or prepares a new one dated now (UTC), and takes an
- * exclusive lock on it that other imagehook processes wait for. An existing job's
+ * exclusive lock on it that other imagehook processes wait for. A job pruned
+ * between the lookup and the lock is looked up again (then it is a new job), so
+ * a delivery never writes into a folder on its way out. An existing job's
  * folder is made durable again before anything is said about it (an earlier
- * delivery's sync may have failed). Returns IH_OK, IH_ERR_BAD_ID when the job's
+ * delivery's sync may have failed). shown is the id redacted, or NULL when it
+ * holds no secret (store_safe_name()); a mapped name's folder records shown, not
+ * the id. Borrows id and shown. Returns IH_OK, IH_ERR_BAD_ID when the job's
  * folder records a different id (never reused), or another ih_err; the caller
  * ends it with store_job_end().
  */
-int store_job_begin(struct store *st, const char *id, time_t now, struct store_job **out);
+int store_job_begin(struct store *st, const char *id, const char *shown, time_t now,
+		    struct store_job **out);
 
 /* 1 when the job was created by this delivery (nothing of it existed before), else 0. */
 int store_job_is_new(const struct store_job *job);

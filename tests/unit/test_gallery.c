@@ -1050,7 +1050,7 @@ static void store(struct fx *fx, const char *name, time_t when, const char *rece
 	struct store_job *job;
 	struct buf rec = { 0 };
 	size_t len;
-	assert_int_equal(store_job_begin(fx->st, name, when, &job), IH_OK);
+	assert_int_equal(store_job_begin(fx->st, name, NULL, when, &job), IH_OK);
 	assert_int_equal(buf_printf(&rec, "{\"id\":\"%s\",\"status\":\"%s\",\"input\":{\"prompt\":"
 					  "\"prompt of %s\"},\"imagehook\":{\"received\":\"%s\","
 					  "\"outcome\":\"%s\",\"images\":[", name, status, name,
@@ -1070,7 +1070,7 @@ static void store(struct fx *fx, const char *name, time_t when, const char *rece
 	assert_int_equal(buf_puts(&rec, "]}}\n"), IH_OK);
 	assert_int_equal(store_job_write(job, "job.json", rec.data, rec.len), IH_OK);
 	char stem[STORE_NAME_MAX], record[STORE_NAME_MAX + 16];
-	store_status_name(status, stem, sizeof stem);
+	store_status_name(status, NULL, stem, sizeof stem);
 	snprintf(record, sizeof record, "delivery-%s.json", stem);
 	assert_int_equal(store_job_commit(job, record, "job.json"), IH_OK);
 	gallery_job_stored(&fx->s, store_job_dir(job));

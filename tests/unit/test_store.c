@@ -148,8 +148,8 @@ static int map(const char *id, char out[NAME_MAX_OUT])
 {
 	char again[NAME_MAX_OUT];
 	last_id = id;
-	int mapped = store_safe_name(id, out, NAME_MAX_OUT);
-	assert_int_equal(store_safe_name(id, again, sizeof again), mapped);
+	int mapped = store_safe_name(id, NULL, out, NAME_MAX_OUT);
+	assert_int_equal(store_safe_name(id, NULL, again, sizeof again), mapped);
 	assert_string_equal(out, again);
 	assert_valid_name(out);
 	return mapped;
@@ -240,7 +240,7 @@ static void test_safe_name_respects_outsz(void **state)
 	memset(id, '/', sizeof id - 1);
 	id[sizeof id - 1] = '\0';
 	memset(area, 'G', sizeof area);
-	store_safe_name(id, area, NAME_MAX_OUT);
+	store_safe_name(id, NULL, area, NAME_MAX_OUT);
 	for (size_t i = NAME_MAX_OUT; i < sizeof area; i++)
 		assert_int_equal(area[i], 'G');
 	assert_non_null(memchr(area, '\0', NAME_MAX_OUT));
@@ -297,7 +297,7 @@ static int deliver(struct store *st, const char *id, time_t t, const char *img, 
 		   size_t dirsz)
 {
 	struct store_job *job = NULL;
-	int rc = store_job_begin(st, id, t, &job);
+	int rc = store_job_begin(st, id, NULL, t, &job);
 	if (rc == IH_OK && dir != NULL)
 		snprintf(dir, dirsz, "%s", store_job_dir(job));
 	if (rc == IH_OK && img != NULL)
@@ -317,7 +317,7 @@ static void test_job_begin_dates_by_first_receipt(void **state)
 	char path[512], dir[256];
 	struct stat sb;
 
-	assert_int_equal(store_job_begin(fx->st, "sync-1", T_NOV27, &job), IH_OK);
+	assert_int_equal(store_job_begin(fx->st, "sync-1", NULL, T_NOV27, &job), IH_OK);
 	assert_string_equal(store_job_dir(job), "jobs/2026/11/27/sync-1");
 	assert_int_equal(store_job_is_new(job), 1);
 	/* Nothing of a new job is visible before its commit. */
@@ -332,7 +332,7 @@ static void test_job_begin_dates_by_first_receipt(void **state)
 
 	/* A retry three days later finds the folder of the first receipt. */
 	job = NULL;
-	assert_int_equal(store_job_begin(fx->st, "sync-1", T_NOV30, &job), IH_OK);
+	assert_int_equal(store_job_begin(fx->st, "sync-1", NULL, T_NOV30, &job), IH_OK);
 	assert_string_equal(store_job_dir(job), "jobs/2026/11/27/sync-1");
 	assert_int_equal(store_job_is_new(job), 0);
 	assert_int_equal(store_job_exists(job, REC), 1);
@@ -354,7 +354,7 @@ static void test_job_begin_dates_by_first_receipt(void **state)
 
 	/* A first delivery that never commits leaves the date claimed, and nothing else. */
 	job = NULL;
-	assert_int_equal(store_job_begin(fx->st, "sync-4", T_NOV27, &job), IH_OK);
+	assert_int_equal(store_job_begin(fx->st, "sync-4", NULL, T_NOV27, &job), IH_OK);
 	assert_int_equal(store_job_write(job, "0.png", "img", 3), IH_OK);
 	store_job_end(job);
 	path_in_root(fx, "jobs/2026/11/27", path, sizeof path);
@@ -381,7 +381,7 @@ static void test_job_write_exact_bytes_no_temp(void **state)
 	for (size_t i = 0; i < sizeof data; i++)
 		data[i] = (unsigned char)(i * 7 + (i >> 8));
 	data[10] = '\0';
-	assert_int_equal(store_job_begin(fx->st, "w-1", T_NOV27, &job), IH_OK);
+	assert_int_equal(store_job_begin(fx->st, "w-1", NULL, T_NOV27, &job), IH_OK);
 	assert_int_equal(store_job_exists(job, "0.png"), 0);
 	assert_int_equal(store_job_write(job, "0.png", data, sizeof data), IH_OK);
 	/* Written twice in one delivery: the later write wins. */
@@ -404,7 +404,7 @@ static void test_job_write_exact_bytes_no_temp(void **state)
 
 	/* A later delivery replaces the whole file, never leaves the old tail. */
 	job = NULL;
-	assert_int_equal(store_job_begin(fx->st, "w-1", T_NOV27, &job), IH_OK);
+	assert_int_equal(store_job_begin(fx->st, "w-1", NULL, T_NOV27, &job), IH_OK);
 	assert_int_equal(store_job_write(job, "0.png", "short", 5), IH_OK);
 	assert_int_equal(store_job_write(job, "empty", "", 0), IH_OK);
 	assert_int_equal(store_job_write(job, "job.json", "{\"b\":2}", 7), IH_OK);
@@ -431,7 +431,7 @@ static void test_job_read_and_exists(void **state)
 	char *data = NULL;
 	size_t len = 99;
 
-	assert_int_equal(store_job_begin(fx->st, "r-1", T_NOV27, &job), IH_OK);
+	assert_int_equal(store_job_begin(fx->st, "r-1", NULL, T_NOV27, &job), IH_OK);
 	assert_int_not_equal(store_job_read(job, "job.json", &data, &len), IH_OK);
 	assert_int_equal(store_job_write(job, "job.json", "{\"a\":1}", 7), IH_OK);
 	assert_int_equal(store_job_write(job, "zero", "", 0), IH_OK);
@@ -451,7 +451,7 @@ static void test_job_read_and_exists(void **state)
 
 	/* A second begin sees what the first wrote. */
 	job = NULL;
-	assert_int_equal(store_job_begin(fx->st, "r-1", T_NOV30, &job), IH_OK);
+	assert_int_equal(store_job_begin(fx->st, "r-1", NULL, T_NOV30, &job), IH_OK);
 	assert_int_equal(store_job_exists(job, "job.json"), 1);
 	assert_int_equal(store_job_exists(job, REC), 1);
 	assert_int_equal(store_job_exists(job, "nope"), 0);
@@ -468,7 +468,7 @@ static void test_commit_without_record(void **state)
 	struct store_job *job = NULL;
 	char *data = NULL;
 	size_t len;
-	assert_int_equal(store_job_begin(fx->st, "f-1", T_NOV27, &job), IH_OK);
+	assert_int_equal(store_job_begin(fx->st, "f-1", NULL, T_NOV27, &job), IH_OK);
 	assert_int_equal(store_job_write(job, "job.json", "{}", 2), IH_OK);
 	/* A new job needs its record: the commit point a retry checks. */
 	assert_int_equal(store_job_commit(job, NULL, NULL), IH_ERR_IO);
@@ -476,7 +476,7 @@ static void test_commit_without_record(void **state)
 	store_job_end(job);
 
 	job = NULL;
-	assert_int_equal(store_job_begin(fx->st, "f-1", T_NOV30, &job), IH_OK);
+	assert_int_equal(store_job_begin(fx->st, "f-1", NULL, T_NOV30, &job), IH_OK);
 	assert_int_equal(store_job_write(job, "0.png", "png", 3), IH_OK);
 	assert_int_equal(store_job_write(job, "job.json", "{\"b\":2}", 7), IH_OK);
 	assert_int_equal(store_job_commit(job, NULL, NULL), IH_OK);
@@ -542,7 +542,7 @@ static void test_symlinked_job_folder_and_files_are_not_followed(void **state)
 	path_in_root(fx, "jobs/2026/11/27/files/0.png", link, sizeof link);
 	assert_int_equal(symlink(victim, link), 0);
 	job = NULL;
-	assert_int_equal(store_job_begin(fx->st, "files", T_NOV27, &job), IH_OK);
+	assert_int_equal(store_job_begin(fx->st, "files", NULL, T_NOV27, &job), IH_OK);
 	assert_int_equal(store_job_exists(job, "0.png"), 1);
 	char *data = NULL;
 	size_t len;
@@ -574,16 +574,16 @@ static void test_status_name_injective(void **state)
 		{ "X1", "x1" },
 	};
 	for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
-		assert_int_equal(store_status_name(plain[i][0], a, sizeof a), 0);
+		assert_int_equal(store_status_name(plain[i][0], NULL, a, sizeof a), 0);
 		assert_string_equal(a, plain[i][1]);
 	}
 	/* Case pairs no longer share a record. */
-	assert_int_equal(store_status_name("Completed", a, sizeof a), 1);
+	assert_int_equal(store_status_name("Completed", NULL, a, sizeof a), 1);
 	assert_string_not_equal(a, "completed");
 	last_id = "Completed";
 	assert_hash_suffix(a);
 	assert_true(strncmp(a, "Completed~", 10) == 0);
-	assert_int_equal(store_status_name("completed", b, sizeof b), 1);
+	assert_int_equal(store_status_name("completed", NULL, b, sizeof b), 1);
 	assert_string_not_equal(a, b);
 	assert_string_not_equal(b, "completed");
 
@@ -594,23 +594,23 @@ static void test_status_name_injective(void **state)
 	s1[40] = 'X';
 	s2[40] = 'Y';
 	s1[41] = s2[41] = '\0';
-	assert_int_equal(store_status_name(s1, a, sizeof a), 1);
-	assert_int_equal(store_status_name(s2, b, sizeof b), 1);
+	assert_int_equal(store_status_name(s1, NULL, a, sizeof a), 1);
+	assert_int_equal(store_status_name(s2, NULL, b, sizeof b), 1);
 	assert_string_not_equal(a, b);
 	/* 32 characters is plain, 33 is not. */
 	s1[32] = '\0';
-	assert_int_equal(store_status_name(s1, a, sizeof a), 0);
+	assert_int_equal(store_status_name(s1, NULL, a, sizeof a), 0);
 	s1[32] = 'A';
 	s1[33] = '\0';
-	assert_int_equal(store_status_name(s1, b, sizeof b), 1);
+	assert_int_equal(store_status_name(s1, NULL, b, sizeof b), 1);
 	assert_string_not_equal(a, b);
 	/* Unsafe bytes that would read the same once replaced. */
-	assert_int_equal(store_status_name("FAILED/x", a, sizeof a), 1);
-	assert_int_equal(store_status_name("FAILED\\x", b, sizeof b), 1);
+	assert_int_equal(store_status_name("FAILED/x", NULL, a, sizeof a), 1);
+	assert_int_equal(store_status_name("FAILED\\x", NULL, b, sizeof b), 1);
 	assert_string_not_equal(a, b);
 	assert_null(strchr(a, '/'));
 	/* The empty status (payload says UNKNOWN instead, but the store must not care). */
-	assert_int_equal(store_status_name("", a, sizeof a), 1);
+	assert_int_equal(store_status_name("", NULL, a, sizeof a), 1);
 	assert_int_equal(strlen(a), 65);
 
 	/* Every 1- and 2-byte status: a valid, distinct name; the longest name fits. */
@@ -621,12 +621,12 @@ static void test_status_name_injective(void **state)
 	for (int x = 1; x < 256; x++) {
 		st[0] = (char)x;
 		st[1] = '\0';
-		store_status_name(st, names[k], NAME_MAX_OUT);
+		store_status_name(st, NULL, names[k], NAME_MAX_OUT);
 		assert_valid_name(names[k++]);
 		for (int y = 1; y < 256; y++) {
 			st[1] = (char)y;
 			st[2] = '\0';
-			store_status_name(st, names[k], NAME_MAX_OUT);
+			store_status_name(st, NULL, names[k], NAME_MAX_OUT);
 			assert_valid_name(names[k++]);
 		}
 	}
@@ -638,7 +638,7 @@ static void test_status_name_injective(void **state)
 	char big[4096];
 	memset(big, '/', sizeof big - 1);
 	big[sizeof big - 1] = '\0';
-	assert_int_equal(store_status_name(big, a, sizeof a), 1);
+	assert_int_equal(store_status_name(big, NULL, a, sizeof a), 1);
 	assert_true(strlen(a) == 16 + 65);
 }
 
@@ -679,11 +679,11 @@ static void test_folder_recording_another_id_is_not_reused(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "id/two", 6), 6);
 	close(fd);
-	assert_int_equal(store_job_begin(fx->st, "id/one", T_NOV27, &job), IH_ERR_BAD_ID);
+	assert_int_equal(store_job_begin(fx->st, "id/one", NULL, T_NOV27, &job), IH_ERR_BAD_ID);
 	assert_null(job);
 	/* And one recording nothing. */
 	assert_int_equal(unlink(path), 0);
-	assert_int_equal(store_job_begin(fx->st, "id/one", T_NOV27, &job), IH_ERR_BAD_ID);
+	assert_int_equal(store_job_begin(fx->st, "id/one", NULL, T_NOV27, &job), IH_ERR_BAD_ID);
 	snprintf(path, sizeof path, "%s/%s/0.png", fx->root, dir);
 	assert_int_equal(slurp(path, got, sizeof got), 5);
 	assert_string_equal(got, "first");
@@ -865,7 +865,7 @@ static int read_only_check(const struct fx *fx)
 	if (chmod(dir, 0500) != 0 || chmod(day, 0500) != 0)
 		return 3;
 	/* A later delivery cannot stage: permission denied, said as such. */
-	if (store_job_begin(st, "ro", T_NOV27, &job) != IH_OK)
+	if (store_job_begin(st, "ro", NULL, T_NOV27, &job) != IH_OK)
 		return 8;
 	if (store_job_write(job, "0.png", "data", 4) != IH_ERR_PERM)
 		return 4;
@@ -874,7 +874,7 @@ static int read_only_check(const struct fx *fx)
 	store_job_end(job);
 	job = NULL;
 	/* A new job neither. */
-	if (store_job_begin(st, "ro-new", T_NOV27, &job) != IH_ERR_PERM)
+	if (store_job_begin(st, "ro-new", NULL, T_NOV27, &job) != IH_ERR_PERM)
 		return 9;
 	const char *dirs[] = { dir, day };
 	for (int k = 0; k < 2; k++) {
@@ -935,7 +935,7 @@ static void test_failed_write_leaves_old_state(void **state)
 
 	memset(big, 'x', sizeof big);
 	assert_int_equal(deliver(fx->st, "full", T_NOV27, "old", NULL, 0), IH_OK);
-	assert_int_equal(store_job_begin(fx->st, "full", T_NOV27, &job), IH_OK);
+	assert_int_equal(store_job_begin(fx->st, "full", NULL, T_NOV27, &job), IH_OK);
 
 	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
 	void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
@@ -1053,7 +1053,7 @@ static void test_lock_serialises_one_job(void **state)
 		struct store *st = NULL;
 		struct store_job *job = NULL;
 		if (store_open(fx->root, &st) != IH_OK ||
-		    store_job_begin(st, "locked", T_NOV27, &job) != IH_OK)
+		    store_job_begin(st, "locked", NULL, T_NOV27, &job) != IH_OK)
 			_exit(2);
 		if (write(p[1], "L", 1) != 1)
 			_exit(3);
@@ -1075,13 +1075,13 @@ static void test_lock_serialises_one_job(void **state)
 
 	struct store_job *other = NULL;
 	double t0 = now_ms();
-	assert_int_equal(store_job_begin(fx->st, "unrelated", T_NOV27, &other), IH_OK);
+	assert_int_equal(store_job_begin(fx->st, "unrelated", NULL, T_NOV27, &other), IH_OK);
 	assert_true(now_ms() - t0 < HOLD_MS / 2);
 	store_job_end(other);
 
 	struct store_job *job = NULL;
 	t0 = now_ms();
-	assert_int_equal(store_job_begin(fx->st, "locked", T_NOV30, &job), IH_OK);
+	assert_int_equal(store_job_begin(fx->st, "locked", NULL, T_NOV30, &job), IH_OK);
 	double waited = now_ms() - t0;
 	/* The release notice is already in the pipe: we got the lock after the child let go. */
 	int fl = fcntl(p[0], F_GETFL);
@@ -1119,7 +1119,7 @@ static void test_concurrent_first_receipt_agrees(void **state)
 			struct store_job *job = NULL;
 			char line[64] = { 0 };
 			if (store_open(fx->root, &st) != IH_OK ||
-			    store_job_begin(st, "race", T_NOV27 + (time_t)i * 86400, &job) != IH_OK)
+			    store_job_begin(st, "race", NULL, T_NOV27 + (time_t)i * 86400, &job) != IH_OK)
 				_exit(2);
 			/* Exactly once: the first stores, every other finds the record. */
 			int dup = store_job_exists(job, REC);
