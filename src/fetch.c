@@ -68,7 +68,7 @@ static int queue_entry(const char *output_dir, const char *dir, const char *id)
 		close(qfd);
 		return IH_OK;
 	}
-	/* The folder, then the job's id (store_job_begin() takes the id): "<dir>\n<id>". */
+	/* The folder, then the job's key (store_job_key(), what store_job_begin() takes): "<dir>\n<key>". */
 	if (fd < 0 || store_write_all(fd, dir, strlen(dir)) != 0 || store_write_all(fd, "\n", 1) != 0 ||
 	    store_write_all(fd, id, strlen(id)) != 0 || fsync(fd) != 0 || fsync(qfd) != 0)
 		rc = ih_err_from_errno(errno);
@@ -154,7 +154,7 @@ int fetch_queue_job(const struct settings *s, struct store_job *job, const struc
 	if (s->s3_bucket != NULL)
 		pending = 0;
 	if (rc == IH_OK && pending)
-		rc = queue_entry(s->output_dir, store_job_dir(job), payload_id(p));
+		rc = queue_entry(s->output_dir, store_job_dir(job), store_job_key(job));
 	if (rc == IH_OK && pending)
 		snprintf(qdir, qsz, "%s", store_job_dir(job));
 out:
@@ -480,8 +480,9 @@ static const char *job_name(const char *dir)
 }
 
 /*
- * store_job_begin() for the queued job of id: with the id's redacted form when it
- * holds a secret, as the handler began it, so that it finds the same folder.
+ * store_job_begin() for the queued job of id: the job's key (store_job_key()),
+ * which holds no secret; an entry queued before keys were written holds the id,
+ * begun with its redacted form as the handler began it, to find the same folder.
  */
 static int begin_job(struct fetcher *f, const char *id, struct store_job **job)
 {

@@ -766,12 +766,32 @@ static int job_find(struct store_job *job, time_t now)
 int store_job_begin(struct store *st, const char *id, const char *shown, time_t now,
 		    struct store_job **out)
 {
+	/*
+	 * An id holding a secret is known from here on by its key: the redacted id and
+	 * the SHA-256 of the real one. The name, the recorded id and the fetch queue's
+	 * entry are made from the key, so that no part of the secret is written and a
+	 * later reader (imagehook fetch) can find the job again without it.
+	 */
+	char *key = NULL;
+	if (shown != NULL && strcmp(shown, id) != 0) {
+		char hex[DIGEST_HEX_LEN];
+		size_t kn = strlen(shown) + 2 + sizeof hex;
+		digest_sha256_hex(id, strlen(id), hex);
+		if ((key = malloc(kn)) == NULL)
+			return IH_ERR_NOMEM;
+		snprintf(key, kn, "%s~%s", shown, hex);
+		id = key;
+	}
+	shown = NULL;
 	struct store_job *job = calloc(1, sizeof *job);
-	if (job == NULL)
+	if (job == NULL) {
+		free(key);
 		return IH_ERR_NOMEM;
+	}
 	job->st = st;
 	if (st->s3 != NULL) {
 		int rc = store_s3_job_begin(st->s3, id, shown, now, &job->s3);
+		free(key);
 		if (rc != IH_OK) {
 			free(job);
 			return rc;
@@ -785,10 +805,12 @@ int store_job_begin(struct store *st, const char *id, const char *shown, time_t 
 	job->id_len = strlen(recorded);
 	job->id = strdup(recorded);
 	if (job->id == NULL) {
+		free(key);
 		free(job);
 		return IH_ERR_NOMEM;
 	}
 	job->mapped = store_safe_name(id, shown, job->name, sizeof job->name);
+	free(key);
 	snprintf(job->stage, sizeof job->stage, STAGE_PREFIX "%s", job->name);
 	int rc;
 	for (int attempt = 0;; attempt++) {
@@ -839,6 +861,13 @@ int store_job_is_new(const struct store_job *job)
 	if (job->s3 != NULL)
 		return store_s3_job_is_new(job->s3);
 	return job->is_new;
+}
+
+const char *store_job_key(const struct store_job *job)
+{
+	if (job->s3 != NULL)
+		return NULL;
+	return job->id;
 }
 
 const char *store_job_dir(const struct store_job *job)

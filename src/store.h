@@ -91,8 +91,10 @@ int store_status_name(const char *status, const char *shown, char *out, size_t o
  * a delivery never writes into a folder on its way out. An existing job's
  * folder is made durable again before anything is said about it (an earlier
  * delivery's sync may have failed). shown is the id redacted, or NULL when it
- * holds no secret (store_safe_name()); a mapped name's folder records shown, not
- * the id. Borrows id and shown. Returns IH_OK, IH_ERR_BAD_ID when the job's
+ * holds no secret; an id that holds one is known from then on by its key (the
+ * redacted id, "~" and the SHA-256 of the id): the folder's name, the id it
+ * records and store_job_key() are made from the key, never from the id. Borrows
+ * id and shown. Returns IH_OK, IH_ERR_BAD_ID when the job's
  * folder records a different id (never reused), or another ih_err; the caller
  * ends it with store_job_end().
  */
@@ -101,6 +103,12 @@ int store_job_begin(struct store *st, const char *id, const char *shown, time_t 
 
 /* 1 when the job was created by this delivery (nothing of it existed before), else 0. */
 int store_job_is_new(const struct store_job *job);
+
+/*
+ * What finds this job again with store_job_begin(key, NULL, ...) and holds no
+ * secret: the id, or an id's key (above); owned by job. NULL on the S3 store.
+ */
+const char *store_job_key(const struct store_job *job);
 
 /* The job folder relative to the output root, e.g. "jobs/2026/11/27/sync-1"; owned by job. */
 const char *store_job_dir(const struct store_job *job);

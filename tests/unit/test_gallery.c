@@ -1185,7 +1185,7 @@ static void test_pages_with_links(void **state)
 	struct fx *fx = *state;
 	struct store_job *job;
 	size_t len;
-	assert_int_equal(store_job_begin(fx->st, "links-1", T_NOV27, &job), IH_OK);
+	assert_int_equal(store_job_begin(fx->st, "links-1", NULL, T_NOV27, &job), IH_OK);
 	unsigned char *png = make_png(64, 64, PNG_COLOR_TYPE_RGB, 8, PNG_INTERLACE_NONE, px_solid, &len);
 	assert_int_equal(store_job_write(job, "0.png", png, len), IH_OK);
 	free(png);
