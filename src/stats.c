@@ -1,6 +1,7 @@
 /* stats.c - summarise the JSON-lines log: deliveries by outcome, images, bytes, answer times. */
 #include "ih_config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -24,6 +25,7 @@ int stats_init(struct stats *st, int64_t from_ms, int64_t to_ms)
 	memset(st, 0, sizeof *st);
 	st->from_ms = from_ms;
 	st->to_ms = to_ms;
+	st->fetch_pending = UINT64_MAX;
 	st->ms_hist = calloc(STATS_MS_EXACT, sizeof *st->ms_hist);
 	return st->ms_hist != NULL ? IH_OK : IH_ERR_NOMEM;
 }
@@ -475,6 +477,30 @@ static void om_counter(struct out *o, int om, const char *name, const char *help
 	outf(o, "imagehook_%s_total %" PRIu64 "\n", name, v);
 }
 
+/*
+ * The jobs waiting in the local fetch queue (<output>/fetch/, fetch.c): one entry
+ * per job with links still to fetch. UINT64_MAX with an S3 store (no queue) or when
+ * the folder cannot be read; 0 when no job ever queued one.
+ */
+static uint64_t fetch_pending(const struct settings *s)
+{
+	if (s->s3_bucket != NULL || s->output_dir == NULL)
+		return UINT64_MAX;
+	char path[4096];
+	if (snprintf(path, sizeof path, "%s/fetch", s->output_dir) >= (int)sizeof path)
+		return UINT64_MAX;
+	DIR *d = opendir(path);
+	if (d == NULL)
+		return errno == ENOENT ? 0 : UINT64_MAX;
+	uint64_t n = 0;
+	const struct dirent *e;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
 int stats_format_metrics(const struct stats *st, uint64_t free_bytes, uint64_t min_free_bytes,
 			 int om, struct buf *out)
 {
@@ -503,6 +529,15 @@ int stats_format_metrics(const struct stats *st, uint64_t free_bytes, uint64_t m
 	om_counter(&o, om, "rejects", "Deliveries answered 4xx.", st->rejects);
 	om_counter(&o, om, "server_errors", "Deliveries answered 5xx.", st->server_errors);
 	om_counter(&o, om, "log_unreadable_lines", "Log lines that are not imagehook's.", st->unreadable);
+	static const char *const link_names[4] = { "fetched", "fetch_failed", "fetch_refused", "expired" };
+	om_family(&o, om, "link_fetches", "Attempts of imagehook fetch at result links, by outcome.");
+	for (int i = 0; i < 4; i++)
+		outf(&o, "imagehook_link_fetches_total{outcome=\"%s\"} %" PRIu64 "\n", link_names[i],
+		     st->links[i]);
+	if (st->fetch_pending != UINT64_MAX)
+		outf(&o, "# TYPE imagehook_fetch_pending_jobs gauge\n"
+			 "# HELP imagehook_fetch_pending_jobs Jobs whose result links wait in the fetch queue.\n"
+			 "imagehook_fetch_pending_jobs %" PRIu64 "\n", st->fetch_pending);
 	/* Buckets in seconds, cumulative, from the exact per-millisecond counts. */
 	static const unsigned bounds_ms[] = { 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000 };
 	outf(&o, "# TYPE imagehook_answer_seconds histogram\n"
@@ -656,6 +691,7 @@ int stats_main(const struct settings *s, int argc, char **argv, FILE *out, FILE 
 		uint64_t freeb = UINT64_MAX, total = 0;
 		if (health_space(s->output_dir, &freeb, &total) != 0)
 			freeb = UINT64_MAX;
+		st.fetch_pending = fetch_pending(s);
 		rc = stats_format_metrics(&st, freeb, health_min_free(s, total), om, &text);
 	} else if (rc == IH_OK) {
 		rc = json ? stats_format_json(&st, &text) : stats_format_text(&st, &text);
@@ -681,6 +717,7 @@ int stats_metrics_of_log(const struct settings *s, int om, struct buf *out)
 	uint64_t freeb = UINT64_MAX, total = 0;
 	if (health_space(s->output_dir, &freeb, &total) != 0)
 		freeb = UINT64_MAX;
+	st.fetch_pending = fetch_pending(s);
 	if (rc == IH_OK)
 		rc = stats_format_metrics(&st, freeb, health_min_free(s, total), om, out);
 	stats_free(&st);

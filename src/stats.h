@@ -38,6 +38,8 @@ struct stats {
 	uint64_t images_stored, images_rejected, images_remote, bytes;
 	/* `imagehook fetch` attempts (not deliveries): fetched, fetch_failed, fetch_refused, expired */
 	uint64_t links[4];
+	/* Links waiting in the fetch queue (the metrics' gauge), UINT64_MAX when unknown. */
+	uint64_t fetch_pending;
 	uint64_t duplicates;      /* outcome duplicate */
 	uint64_t rejects;         /* 4xx answers */
 	uint64_t server_errors;   /* 5xx answers */
