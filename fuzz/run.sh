@@ -12,7 +12,7 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/ih-fuzz-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 passed=0 failed=0
-for name in payload image base64 auth; do
+for name in payload image base64 auth links; do
 	bin=$build/fuzz/fuzz_$name
 	if [ ! -x "$bin" ]; then
 		echo "FAIL: fuzz_$name was not built"
