@@ -983,6 +983,29 @@ static void test_media_discovery(void **state)
 	buf_free(&b);
 }
 
+/*
+ * output sent as a JSON string: decoding it frees the string, and the walk of
+ * output.parameters that follows must not read it (valgrind saw the freed read).
+ */
+static void test_output_sent_as_json_string(void **state)
+{
+	(void)state;
+	struct buf b = { 0 };
+	buf_printf(&b, "{\"id\":\"uaf\",\"status\":\"COMPLETED\",\"output\":\"{\\\"images\\\":"
+		   "[\\\"%s\\\"],\\\"parameters\\\":{\\\"init_images\\\":[\\\"%sAAAA\\\"]}}\"}",
+		   red_b64, red_b64);
+	struct payload *p = parse_str(b.data, IH_OK);
+	assert_int_equal(payload_image_count(p), 2);
+	assert_string_equal(payload_image(p, 0)->where, "output.images[0]");
+	assert_string_equal(payload_image(p, 1)->where, "output.parameters.init_images[0]");
+	assert_int_equal(payload_image(p, 1)->role, PAYLOAD_INPUT);
+	char *rec = render(p, NULL);
+	payload_free(p);
+	assert_null(strstr(rec, "iVBORw0KGgoAAAAN"));
+	free(rec);
+	buf_free(&b);
+}
+
 /* runpod-python's local test server: {"output": ...}, no id, no status. */
 static void test_derived_id(void **state)
 {
@@ -1114,6 +1137,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_keys_distinct),
 		cmocka_unit_test(test_keys_distinct_deep),
 		cmocka_unit_test(test_media_discovery),
+		cmocka_unit_test(test_output_sent_as_json_string),
 		cmocka_unit_test(test_derived_id),
 		cmocka_unit_test(test_credentials_redacted),
 		cmocka_unit_test(test_card_video_and_warnings),
