@@ -215,9 +215,26 @@ static int embedded(struct payload *p, json_object *parent, size_t index,
 	    depth >= p->max_depth)
 		return IH_OK;
 	json_object *doc;
-	int rc = pl_parse_value(s, n, p->max_depth - depth, &doc);
+	const char *why;
+	int rc = pl_parse_document(s, n, p->max_depth - depth, &doc, &why);
 	if (rc == IH_ERR_NOMEM)
 		return rc;
+	if (why != NULL) {
+		/*
+		 * Its parsed form would lose a value: the string stays exactly as sent (its
+		 * media with it, not stored apart), and the record says where and why.
+		 */
+		char note[200];
+		snprintf(note, sizeof note, "%s: %s", path, why);
+		if (p->kept_whole == NULL && (p->kept_whole = json_object_new_array()) == NULL)
+			return IH_ERR_NOMEM;
+		json_object *ns = json_object_new_string(note);
+		if (ns == NULL || json_object_array_add(p->kept_whole, ns) != 0) {
+			json_object_put(ns);
+			return IH_ERR_NOMEM;
+		}
+		return IH_OK;
+	}
 	if (rc != IH_OK || !(json_object_is_type(doc, json_type_object) ||
 			     json_object_is_type(doc, json_type_array))) {
 		json_object_put(doc);
