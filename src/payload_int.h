@@ -27,6 +27,7 @@ struct payload {
 	json_object *error_parsed; /* error parsed from a JSON-encoded string, or NULL */
 	json_object *skip;        /* a value pl_discover() walks apart (output.parameters) */
 	json_object *decoded;     /* array of paths of JSON strings now shown parsed, or NULL */
+	json_object *kept_whole;  /* array of "path: why" of JSON strings json-c would shorten, or NULL */
 	char *error_text;
 	/* Owned copies: the tree changes when the record is rendered. */
 	char *id, *status, *worker, *webhook;
@@ -61,6 +62,12 @@ int pl_str_of(struct payload *p, json_object *v, const char **s, size_t *n);
 /* Small JSON texts (see payload_parse.c). */
 int pl_parse_object(const char *text, size_t len, int depth, int whole, json_object **out);
 int pl_parse_value(const char *text, size_t len, int depth, json_object **out);
+/*
+ * pl_parse_value() that also refuses (IH_ERR_NOT_JSON, *why set to a static
+ * reason) a document json-c would shorten: a key twice, or a key with \u0000.
+ * *why stays NULL when the text is simply not JSON. The caller owns *out.
+ */
+int pl_parse_document(const char *text, size_t len, int depth, json_object **out, const char **why);
 
 /* Finds the media anywhere in the tree (payload_media.c). */
 int pl_discover(struct payload *p);

@@ -215,9 +215,26 @@ static int embedded(struct payload *p, json_object *parent, size_t index,
 	    depth >= p->max_depth)
 		return IH_OK;
 	json_object *doc;
-	int rc = pl_parse_value(s, n, p->max_depth - depth, &doc);
+	const char *why;
+	int rc = pl_parse_document(s, n, p->max_depth - depth, &doc, &why);
 	if (rc == IH_ERR_NOMEM)
 		return rc;
+	if (why != NULL) {
+		/*
+		 * Its parsed form would lose a value: the string stays exactly as sent (its
+		 * media with it, not stored apart), and the record says where and why.
+		 */
+		char note[200];
+		snprintf(note, sizeof note, "%s: %s", path, why);
+		if (p->kept_whole == NULL && (p->kept_whole = json_object_new_array()) == NULL)
+			return IH_ERR_NOMEM;
+		json_object *ns = json_object_new_string(note);
+		if (ns == NULL || json_object_array_add(p->kept_whole, ns) != 0) {
+			json_object_put(ns);
+			return IH_ERR_NOMEM;
+		}
+		return IH_OK;
+	}
 	if (rc != IH_OK || !(json_object_is_type(doc, json_type_object) ||
 			     json_object_is_type(doc, json_type_array))) {
 		json_object_put(doc);
@@ -369,24 +386,33 @@ int pl_discover(struct payload *p)
 	 * output first, so that output media are numbered before the input's; A1111's
 	 * echo of its request (output.parameters) after the input it repeats, so the
 	 * input's place is the one the echo is the same_as of.
+	 *
+	 * The trap: embedded() replaces a JSON string by its parsed document and frees
+	 * the string, so no value found here may be held across a step: each step looks
+	 * its parent up again from the root. output.parameters is walked apart only when
+	 * output was an object holding it; an output sent as a string is walked whole.
 	 */
-	json_object *output = pl_get(p->root, "output");
-	json_object *params = pl_get(output, "parameters");
-	struct { json_object *parent; const char *key; const char *path; } order[] = {
-		{ p->root, "output", "output" },
-		{ p->root, "input", "input" },
-		{ output, "parameters", "output.parameters" },
+	json_object *params = pl_get(pl_get(p->root, "output"), "parameters");
+	int params_apart = params != NULL;
+	static const struct { const char *key; const char *path; } order[] = {
+		{ "output", "output" },
+		{ "input", "input" },
+		{ "parameters", "output.parameters" },
 	};
 	char path[96] = "";
 	int rc = IH_OK;
 	for (size_t i = 0; i < sizeof order / sizeof order[0] && rc == IH_OK; i++) {
-		json_object *v = pl_get(order[i].parent, order[i].key);
+		if (i == 2 && !params_apart)
+			break;
+		json_object *parent = i == 2 ? pl_get(p->root, "output") : p->root;
+		json_object *v = pl_get(parent, order[i].key);
 		if (v == NULL)
 			continue;
 		snprintf(path, sizeof path, "%s", order[i].path);
+		/* Step 0 leaves params as it is (skipped), so the pointer stays valid there. */
 		p->skip = i == 0 ? params : NULL;
 		if (json_object_is_type(v, json_type_string))
-			rc = consider(p, v, order[i].parent, 0, order[i].key, path, sizeof path, i == 2);
+			rc = consider(p, v, parent, 0, order[i].key, path, sizeof path, i == 2);
 		else
 			rc = walk(p, v, path, sizeof path, 1 + (i == 2));
 	}

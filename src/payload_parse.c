@@ -231,6 +231,21 @@ static int keys_distinct(json_object *root, const char *text, size_t len, int ma
 	return rc;
 }
 
+int pl_parse_document(const char *text, size_t len, int depth, json_object **out, const char **why)
+{
+	*why = NULL;
+	int rc = pl_parse_value(text, len, depth, out);
+	if (rc != IH_OK)
+		return rc;
+	if ((rc = keys_distinct(*out, text, len, depth, why)) != IH_OK) {
+		json_object_put(*out);
+		*out = NULL;
+		if (rc == IH_ERR_TOO_DEEP)
+			rc = IH_ERR_NOT_JSON;
+	}
+	return rc;
+}
+
 /* A string value as error text: a media slot (its marker still in the tree) as where it is. */
 static const char *error_string(struct payload *p, json_object *v, char *buf, size_t size)
 {
@@ -588,6 +603,7 @@ void payload_free(struct payload *p)
 	json_object_put(p->error_parsed);
 	json_object_put(p->info);
 	json_object_put(p->decoded);
+	json_object_put(p->kept_whole);
 	json_object_put(p->root);
 	bigstr_free(&p->big);
 	free(p);

@@ -180,7 +180,25 @@ int pl_redact_tree(struct payload *p, json_object *o, int depth)
 	return rc;
 }
 
-/* A JSON document sent as a string: its credentials are redacted inside the string. */
+/* Puts string ns where v is (parent at key or index). */
+static int put_string(json_object *parent, const char *key, size_t index, json_object *ns)
+{
+	if (ns == NULL)
+		return IH_ERR_NOMEM;
+	if (key != NULL)
+		return add(parent, key, ns);
+	if (json_object_array_put_idx(parent, index, ns) != 0) {
+		json_object_put(ns);
+		return IH_ERR_NOMEM;
+	}
+	return IH_OK;
+}
+
+/*
+ * A JSON document sent as a string: its credentials are redacted inside the string.
+ * One that is not parsed (too deep for 64 levels, trailing text, a key twice that
+ * json-c would merge) is redacted as text, like a kept body: never left as it was.
+ */
 static int redact_json_string(struct payload *p, json_object *parent, const char *key, size_t index,
 			      json_object *v, int depth)
 {
@@ -192,9 +210,18 @@ static int redact_json_string(struct payload *p, json_object *parent, const char
 	if (i >= n || (s[i] != '{' && s[i] != '[') || depth > 2000)
 		return IH_OK;
 	json_object *doc;
-	int rc = pl_parse_value(s, n, 64, &doc);
-	if (rc != IH_OK)
-		return rc == IH_ERR_NOMEM ? rc : IH_OK;
+	const char *why;
+	int rc = pl_parse_document(s, n, 64, &doc, &why);
+	if (rc == IH_ERR_NOMEM)
+		return rc;
+	if (rc != IH_OK) {
+		struct buf red = { 0 };
+		rc = payload_redact_text(s, n, &red);
+		if (rc == IH_OK && (red.len != n || memcmp(red.data, s, n) != 0))
+			rc = put_string(parent, key, index, json_object_new_string_len(red.data, (int)red.len));
+		buf_free(&red);
+		return rc;
+	}
 	const char *before = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN);
 	char *was = before != NULL ? strdup(before) : NULL;
 	if (was == NULL) {
@@ -205,30 +232,36 @@ static int redact_json_string(struct payload *p, json_object *parent, const char
 	const char *after = rc == IH_OK ? json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN) : NULL;
 	if (rc == IH_OK && after == NULL)
 		rc = IH_ERR_NOMEM;
-	if (rc == IH_OK && strcmp(was, after) != 0) {
-		/* Something was redacted: the string is written again, redacted. */
-		json_object *ns = json_object_new_string(after);
-		rc = ns == NULL ? IH_ERR_NOMEM :
-		     key != NULL ? add(parent, key, ns) :
-		     json_object_array_put_idx(parent, index, ns) == 0 ? IH_OK : IH_ERR_NOMEM;
-	}
+	/* Something was redacted: the string is written again, redacted. */
+	if (rc == IH_OK && strcmp(was, after) != 0)
+		rc = put_string(parent, key, index, json_object_new_string(after));
 	free(was);
 	json_object_put(doc);
 	return rc;
 }
 
 /*
- * 1 when the quote at s[i] delimits a string at the given level of escaping: a
- * JSON string (level 0) when an even number of backslashes precedes it; a string
- * of a JSON document sent inside a JSON string (level 1, written \") when the run
- * of backslashes is 1 modulo 4 (3 are an escaped quote inside that inner string).
+ * Text redaction, level by level. A string of a JSON document sent inside a JSON
+ * string is "level 1", one inside that "level 2", and so on: every escaping doubles
+ * the backslashes before a quote and adds one, so at level L a quote delimits a
+ * string when the run of k backslashes before it has k % 2^(L+1) == 2^L - 1
+ * (level 0: an even run; level 1: \" ; level 2: \\\" ...).
  */
-static int delimiter(const char *s, size_t i, int level)
+#define MAX_TEXT_LEVELS ((int)(sizeof(size_t) * 8 - 2))
+
+static size_t run_before(const char *s, size_t i)
 {
 	size_t k = 0;
 	while (k < i && s[i - 1 - k] == '\\')
 		k++;
-	return level == 0 ? k % 2 == 0 : k % 4 == 1;
+	return k;
+}
+
+/* 1 when the quote at s[i] delimits a string at the given level of escaping. */
+static int delimiter(const char *s, size_t i, int level)
+{
+	size_t k = run_before(s, i), m = (size_t)1 << (level + 1);
+	return k % m == (m >> 1) - 1;
 }
 
 /* The next delimiting quote at or after i, or n. */
@@ -245,51 +278,140 @@ static size_t next_quote(const char *s, size_t n, size_t i, int level)
 	}
 }
 
-/* Skips spaces (and, inside a string, escaped line breaks and tabs). */
+/* Skips spaces (and, inside a string, escaped line breaks and tabs, however escaped). */
 static size_t skip_space(const char *s, size_t n, size_t j, int level)
 {
 	while (j < n) {
+		size_t b = j;
+		while (level > 0 && b < n && s[b] == '\\')
+			b++;
 		if (s[j] == ' ' || s[j] == '\t' || s[j] == '\r' || s[j] == '\n')
 			j++;
-		else if (level == 1 && j + 1 < n && s[j] == '\\' && strchr("nrt", s[j + 1]) != NULL &&
-			 s[j + 1] != '\0')
-			j += 2;
+		else if (b > j && b < n && strchr("nrt", s[b]) != NULL && s[b] != '\0')
+			j = b + 1;
 		else
 			break;
 	}
 	return j;
 }
 
-static int redact_level(const char *s, size_t n, int level, struct buf *out)
+static int hex_val(char c)
 {
-	size_t copied = 0, i = 0;
-	int rc = IH_OK;
-	while (i < n && rc == IH_OK) {
-		size_t open = next_quote(s, n, i, level);
-		if (open >= n)
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/*
+ * Undoes one level of JSON string escaping of s[0..n) in place; returns the new
+ * length. What only matters is the ASCII letters and digits a key is compared by:
+ * \uXXXX above 0x7f becomes one byte that is neither.
+ */
+static size_t unescape_once(char *s, size_t n)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] != '\\' || i + 1 >= n) {
+			s[o++] = s[i];
+			continue;
+		}
+		char c = s[++i];
+		if (c == 'u' && i + 4 < n) {
+			int h[4], ok = 1;
+			for (int d = 0; d < 4; d++)
+				ok = ok && (h[d] = hex_val(s[i + 1 + d])) >= 0;
+			if (ok) {
+				unsigned u = (unsigned)(h[0] << 12 | h[1] << 8 | h[2] << 4 | h[3]);
+				s[o++] = u < 0x80 ? (char)u : '\x80';
+				i += 4;
+				continue;
+			}
+		}
+		s[o++] = c == 'n' ? '\n' : c == 't' ? '\t' : c == 'r' ? '\r' : c == 'b' ? '\b' :
+			 c == 'f' ? '\f' : c;
+	}
+	return o;
+}
+
+/* Whether the key written s[0..n) at the given level names a credential, once unescaped. */
+static int credential_at(const char *s, size_t n, int level, int *nomem)
+{
+	if (memchr(s, '\\', n) == NULL)
+		return pl_credential_key(s, n);
+	char *k = malloc(n ? n : 1);
+	if (k == NULL) {
+		*nomem = 1;
+		return 0;
+	}
+	memcpy(k, s, n);
+	for (int l = 0; l <= level; l++)
+		n = unescape_once(k, n);
+	int yes = pl_credential_key(k, n);
+	free(k);
+	return yes;
+}
+
+/* Redacts the level-L credential values found in s[from..to); copies s up to them. */
+static int redact_span(const char *s, size_t from, size_t to, int level, struct buf *out,
+		       size_t *copied)
+{
+	size_t i = from, esc = ((size_t)1 << level) - 1;
+	int rc = IH_OK, nomem = 0;
+	while (i < to && rc == IH_OK) {
+		size_t open = next_quote(s, to, i, level);
+		if (open >= to)
 			break;
-		size_t ks = open + 1, ke = next_quote(s, n, ks, level);
-		if (ke >= n)
+		size_t ks = open + 1, ke = next_quote(s, to, ks, level);
+		if (ke >= to)
 			break;
-		/* The closing quote of a level-1 string is the last character of its \". */
-		size_t kend = level == 1 ? ke - 1 : ke;
+		/* A closing quote at level L ends 2^L - 1 backslashes that are not the key's. */
+		size_t kend = ke - esc;
 		i = ke + 1;
-		size_t j = skip_space(s, n, ke + 1, level);
-		if (j >= n || s[j] != ':' || kend < ks || !pl_credential_key(s + ks, kend - ks))
+		size_t j = skip_space(s, to, ke + 1, level);
+		if (j >= to || s[j] != ':' || kend < ks || !credential_at(s + ks, kend - ks, level, &nomem)) {
+			if (nomem)
+				rc = IH_ERR_NOMEM;
 			continue;
-		j = skip_space(s, n, j + 1, level);
-		if (level == 1 && j < n && s[j] == '\\')
+		}
+		j = skip_space(s, to, j + 1, level);
+		while (level > 0 && j < to && s[j] == '\\')
 			j++;
-		if (j >= n || s[j] != '"' || !delimiter(s, j, level))
+		if (j >= to || s[j] != '"' || !delimiter(s, j, level))
 			continue;
-		size_t vs = j + 1, ve = next_quote(s, n, vs, level);
-		size_t vend = level == 1 && ve < n ? ve - 1 : ve;
+		size_t vs = j + 1, ve = next_quote(s, to, vs, level);
+		size_t vend = ve < to ? ve - esc : ve;
 		i = ve + 1;
 		if (vend <= vs)
 			continue;
-		if ((rc = buf_append(out, s + copied, vs - copied)) == IH_OK)
+		if ((rc = buf_append(out, s + *copied, vs - *copied)) == IH_OK)
 			rc = buf_puts(out, PAYLOAD_REDACTED);
-		copied = vend;
+		*copied = vend;
+	}
+	return rc;
+}
+
+/*
+ * One level of text redaction. From level 2 on, only inside the level-(L-1) strings
+ * that start a JSON document ({ or [): a prompt that quotes "token": "x" in a JSON
+ * string inside a JSON string is text, not a third document.
+ */
+static int redact_level(const char *s, size_t n, int level, struct buf *out)
+{
+	size_t copied = 0;
+	int rc = IH_OK;
+	if (level < 2) {
+		rc = redact_span(s, 0, n, level, out, &copied);
+	} else {
+		size_t i = 0;
+		while (i < n && rc == IH_OK) {
+			size_t open = next_quote(s, n, i, level - 1);
+			if (open >= n)
+				break;
+			size_t close = next_quote(s, n, open + 1, level - 1);
+			size_t first = skip_space(s, close, open + 1, level - 1);
+			if (first < close && (s[first] == '{' || s[first] == '['))
+				rc = redact_span(s, first, close, level, out, &copied);
+			i = close + 1;
+		}
 	}
 	if (rc == IH_OK && copied < n)
 		rc = buf_append(out, s + copied, n - copied);
@@ -300,15 +422,35 @@ static int redact_level(const char *s, size_t n, int level, struct buf *out)
 
 /*
  * Appends s[0..n) to out with the content of every credential key's string value
- * redacted: in the text itself, and in JSON documents sent inside its strings.
+ * redacted: in the text itself, and in JSON documents sent inside its strings, at
+ * every depth of such nesting there is (none deeper than the longest run of
+ * backslashes before a quote allows).
  */
 int payload_redact_text(const char *s, size_t n, struct buf *out)
 {
-	struct buf first = { 0 };
-	int rc = redact_level(s, n, 0, &first);
+	size_t longest = 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '"' && run_before(s, i) > longest)
+			longest = run_before(s, i);
+	/* Level L needs 2^L - 1 backslashes before a quote: the body's size bounds the depth. */
+	int levels = 1;
+	while (levels < MAX_TEXT_LEVELS && ((size_t)1 << levels) - 1 <= longest)
+		levels++;
+	struct buf a = { 0 }, b = { 0 };
+	int rc = redact_level(s, n, 0, &a);
+	for (int l = 1; l < levels && rc == IH_OK; l++) {
+		buf_reset(&b);
+		rc = redact_level(a.data, a.len, l, &b);
+		struct buf t = a;
+		a = b;
+		b = t;
+	}
 	if (rc == IH_OK)
-		rc = redact_level(first.data, first.len, 1, out);
-	buf_free(&first);
+		rc = buf_append(out, a.data, a.len);
+	if (rc == IH_OK && out->data == NULL)
+		rc = buf_puts(out, "");
+	buf_free(&a);
+	buf_free(&b);
 	return rc;
 }
 
@@ -388,6 +530,8 @@ int payload_render_record(struct payload *p, const struct payload_stored *stored
 			 json_object_new_boolean(1));
 	if (rc == IH_OK && p->decoded != NULL)
 		rc = add(ih, "decoded_json_strings", json_object_get(p->decoded));
+	if (rc == IH_OK && p->kept_whole != NULL)
+		rc = add(ih, "json_strings_kept_as_sent", json_object_get(p->kept_whole));
 	if (rc == IH_OK) {
 		rc = add(ih, "images", list);
 		list = NULL;

@@ -983,6 +983,29 @@ static void test_media_discovery(void **state)
 	buf_free(&b);
 }
 
+/*
+ * output sent as a JSON string: decoding it frees the string, and the walk of
+ * output.parameters that follows must not read it (valgrind saw the freed read).
+ */
+static void test_output_sent_as_json_string(void **state)
+{
+	(void)state;
+	struct buf b = { 0 };
+	buf_printf(&b, "{\"id\":\"uaf\",\"status\":\"COMPLETED\",\"output\":\"{\\\"images\\\":"
+		   "[\\\"%s\\\"],\\\"parameters\\\":{\\\"init_images\\\":[\\\"%sAAAA\\\"]}}\"}",
+		   red_b64, red_b64);
+	struct payload *p = parse_str(b.data, IH_OK);
+	assert_int_equal(payload_image_count(p), 2);
+	assert_string_equal(payload_image(p, 0)->where, "output.images[0]");
+	assert_string_equal(payload_image(p, 1)->where, "output.parameters.init_images[0]");
+	assert_int_equal(payload_image(p, 1)->role, PAYLOAD_INPUT);
+	char *rec = render(p, NULL);
+	payload_free(p);
+	assert_null(strstr(rec, "iVBORw0KGgoAAAAN"));
+	free(rec);
+	buf_free(&b);
+}
+
 /* runpod-python's local test server: {"output": ...}, no id, no status. */
 static void test_derived_id(void **state)
 {
@@ -1067,6 +1090,67 @@ static void test_credentials_redacted(void **state)
 	buf_free(&out);
 }
 
+/* Credentials in text at any nesting depth, under escaped keys; JSON strings that do not parse. */
+static void test_credentials_redacted_deeper(void **state)
+{
+	(void)state;
+	struct buf out = { 0 };
+	static const char esc[] = "{\"id\":\"r1\",\"id\":\"r2\",\"input\":{\"api\\u005fkey\":\"sk-2\", \"x\\\"y\": \"ok\"}}";
+	assert_int_equal(payload_redact_text(esc, sizeof esc - 1, &out), IH_OK);
+	assert_null(strstr(out.data, "sk-2"));
+	assert_non_null(strstr(out.data, "\"api\\u005fkey\":\"[REDACTED]\""));
+	assert_non_null(strstr(out.data, "\"ok\""));
+	buf_free(&out);
+	static const char lvl2[] = "{\"id\": \"r1\", \"x\": \"{\\\"y\\\": \\\"{\\\\\\\"api_key\\\\\\\": \\\\\\\"sk-LIVE1\\\\\\\"}\\\"}\"}";
+	assert_int_equal(payload_redact_text(lvl2, sizeof lvl2 - 1, &out), IH_OK);
+	assert_null(strstr(out.data, "sk-LIVE1"));
+	json_object_put(parse_json(out.data, out.len));
+	buf_free(&out);
+	static const char lvl3[] = "{\"a\": \"{\\\"b\\\": \\\"{\\\\\\\"c\\\\\\\": \\\\\\\"{\\\\\\\\\\\\\\\"HF_TOKEN\\\\\\\\\\\\\\\": \\\\\\\\\\\\\\\"hf-3\\\\\\\\\\\\\\\"}\\\\\\\"}\\\"}\"}";
+	assert_int_equal(payload_redact_text(lvl3, sizeof lvl3 - 1, &out), IH_OK);
+	assert_null(strstr(out.data, "hf-3"));
+	assert_int_equal(out.len, sizeof lvl3 - 1 - strlen("hf-3") + strlen("[REDACTED]"));
+	buf_free(&out);
+
+	/* JSON strings too deep to parse, or with text after them: redacted as text in job.json. */
+	static const char f5[] = "{\"id\": \"f5\", \"status\": \"COMPLETED\", \"input\": {\"workflow\": \"{\\\"comfy_org_api_key\\\":\\\"cok-deep\\\",\\\"d\\\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}\", \"w2\": \"{\\\"comfy_org_api_key\\\":\\\"cok-trail\\\"}\\n--\"}, \"output\": {}}";
+	struct payload *p = parse_str(f5, IH_OK);
+	char *rec = render(p, NULL);
+	payload_free(p);
+	assert_null(strstr(rec, "cok-deep"));
+	assert_null(strstr(rec, "cok-trail"));
+	json_object *o = parse_json(rec, strlen(rec));
+	assert_non_null(strstr(str_at(at(o, "input"), "w2"), "--"));
+	json_object_put(o);
+	free(rec);
+}
+
+/* A JSON string whose document has a key twice is kept as sent: neither value is lost. */
+static void test_embedded_duplicate_keys_kept(void **state)
+{
+	(void)state;
+	struct buf b = { 0 };
+	buf_printf(&b, "{\"id\":\"dup\",\"status\":\"COMPLETED\",\"output\":\"{\\\"images\\\":"
+		   "[\\\"%sAAAA\\\"],\\\"images\\\":[\\\"%sBBBB\\\"]}\","
+		   "\"input\":\"{\\\"p\\\":1,\\\"p\\\\u0000x\\\":2}\"}", red_b64, red_b64);
+	struct payload *p = parse_str(b.data, IH_OK);
+	assert_int_equal(payload_image_count(p), 0);
+	char *rec = render(p, NULL);
+	payload_free(p);
+	json_object *o = parse_json(rec, strlen(rec));
+	const char *output = str_at(o, "output");
+	assert_non_null(output);
+	assert_non_null(strstr(output, "AAAA\""));
+	assert_non_null(strstr(output, "BBBB\""));
+	json_object *kept = at(at(o, "imagehook"), "json_strings_kept_as_sent");
+	assert_int_equal(json_object_array_length(kept), 2);
+	assert_non_null(strstr(json_object_get_string(json_object_array_get_idx(kept, 0)), "output: "));
+	assert_non_null(strstr(json_object_get_string(json_object_array_get_idx(kept, 1)), "\\u0000"));
+	json_object_put(o);
+	free(rec);
+	buf_free(&b);
+}
+
 /* The gallery's card knows videos, durations and warnings. */
 static void test_card_video_and_warnings(void **state)
 {
@@ -1114,8 +1198,11 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_keys_distinct),
 		cmocka_unit_test(test_keys_distinct_deep),
 		cmocka_unit_test(test_media_discovery),
+		cmocka_unit_test(test_output_sent_as_json_string),
 		cmocka_unit_test(test_derived_id),
 		cmocka_unit_test(test_credentials_redacted),
+		cmocka_unit_test(test_credentials_redacted_deeper),
+		cmocka_unit_test(test_embedded_duplicate_keys_kept),
 		cmocka_unit_test(test_card_video_and_warnings),
 	};
 	/* One test per golden fixture, so each passes or fails on its own. */
