@@ -254,10 +254,22 @@ static int store_image(struct handler *h, struct store_job *job, struct payload 
 		const char *infotext = payload_infotext(p, img->infotext);
 		/* A1111's "PNG Info" reads the parameters chunk: add it only where it is missing. */
 		if (h->settings->add_infotext && info.format == IMAGE_PNG && !info.has_parameters &&
-		    infotext != NULL &&
-		    image_png_add_text(data, len, "parameters", infotext, &with_text, &len) == IH_OK) {
-			bytes = with_text;
-			st->added_infotext = 1;
+		    infotext != NULL) {
+			/*
+			 * The infotext is sender text like any in job.json (A1111 echoes the
+			 * prompt, which may quote our webhook URL): what we add is redacted.
+			 */
+			size_t tn;
+			char *text = auth_redact(h->settings, infotext, strlen(infotext), &tn);
+			if (text == NULL) {
+				free(data);
+				return IH_ERR_NOMEM;
+			}
+			if (image_png_add_text(data, len, "parameters", text, &with_text, &len) == IH_OK) {
+				bytes = with_text;
+				st->added_infotext = 1;
+			}
+			free(text);
 		}
 		snprintf(nm->file, sizeof nm->file, "%s%u.%s", prefix, n, ext);
 		st->format = image_format_name(info.format);
