@@ -590,9 +590,15 @@ static int remember_for_hook(struct handler *h, const struct job_state *js, cons
 }
 
 
-/* May this request see what only the operator should (health details, metrics)? */
+/*
+ * May this request see what only the operator should (health details, metrics)?
+ * Never while the configuration has problems: a deliveries' token that is
+ * refused as invalid (too short, a space) must not unlock these either.
+ */
 static int operator_may_see(const struct settings *s, const struct req_meta *m)
 {
+	if (s->problems != NULL)
+		return 0;
 	if (s->n_tokens == 0)
 		return s->allow_open && s->n_signing == 0;
 	return auth_check(s, m->query, m->path_info) == AUTH_OK;
@@ -627,6 +633,12 @@ static void handle_face(struct handler *h, const struct req_meta *m, enum health
 		if (!hr.ok)
 			r->retry_after = ANSWER_RETRY_AFTER;
 		rc = health_body(&hr, operator_may_see(s, m), &r->body);
+	} else if (s->problems != NULL) {
+		/* As a delivery is answered: the log (and `imagehook check`) say why. */
+		r->status = answer_status(OUTCOME_MISCONFIGURED);
+		r->outcome = OUTCOME_MISCONFIGURED;
+		r->retry_after = ANSWER_RETRY_AFTER;
+		rc = buf_puts(&r->body, "{\"ok\":false,\"outcome\":\"misconfigured\"}\n");
 	} else if (!operator_may_see(s, m)) {
 		r->status = 401;
 		r->outcome = OUTCOME_UNAUTHORIZED;
