@@ -78,6 +78,32 @@ static int queue_entry(const char *output_dir, const char *dir, const char *id)
 	return rc;
 }
 
+/*
+ * A link that holds a configured secret (our token quoted in a result URL) is
+ * never requested: the secret would go to the remote host. It is recorded
+ * redacted, pending with this reason, and the fetcher refuses it with a log line.
+ */
+#define SECRET_REFUSED "link holds imagehook's secret"
+
+/*
+ * Redacts the link text t[0..n) into url (size bytes, cut to fit after redaction,
+ * so no cut leaves a piece of a secret); *held says whether it held one.
+ */
+static int link_url(const struct settings *s, const char *t, size_t n, char *url, size_t size,
+		    int *held)
+{
+	size_t rn;
+	char *red = auth_redact(s, t, n, &rn);
+	if (red == NULL)
+		return IH_ERR_NOMEM;
+	*held = rn != n || memcmp(red, t, n) != 0;
+	size_t ul = rn < size - 1 ? rn : size - 1;
+	memcpy(url, red, ul);
+	url[ul] = '\0';
+	free(red);
+	return IH_OK;
+}
+
 /* The state an earlier fetch.json had for the same link, so a redelivery keeps it. */
 static const struct payload_fetch_link *known_link(const struct payload_fetch_link *old, size_t n,
 						   const char *url, const char *where)
@@ -119,8 +145,9 @@ int fetch_queue_job(const struct settings *s, struct store_job *job, const struc
 		if (img->kind != PAYLOAD_URL || img->role != PAYLOAD_OUTPUT || img->same_as >= 0)
 			continue;
 		struct payload_fetch_link *x = &l[k++];
-		size_t ul = img->len < sizeof x->url - 1 ? img->len : sizeof x->url - 1;
-		memcpy(x->url, img->text, ul);
+		int held = 0;
+		if ((rc = link_url(s, img->text, img->len, x->url, sizeof x->url, &held)) != IH_OK)
+			goto out;
 		snprintf(x->where, sizeof x->where, "%s", img->where);
 		const struct payload_fetch_link *was = known_link(old, n_old, x->url, x->where);
 		if (was != NULL) {
@@ -134,6 +161,11 @@ int fetch_queue_job(const struct settings *s, struct store_job *job, const struc
 			x->expires = fetch_link_expiry(x->url, now, x->sender, &from);
 			snprintf(x->expires_from, sizeof x->expires_from, "%s", from);
 			/* Links past the cap, or too long, are refused by the fetcher, with a log line. */
+			if (held)
+				snprintf(x->error, sizeof x->error, "%s", SECRET_REFUSED);
+			/* An S3 store queues nothing: no fetcher would come to refuse it. */
+			if (held && s->s3_bucket != NULL)
+				snprintf(x->state, sizeof x->state, "refused");
 		}
 		pending |= !payload_fetch_final(x);
 	}
@@ -529,6 +561,9 @@ static int settle(struct fetcher *f, const char *dir, const char *id, int qfd, c
 		if (strcmp(all[i].url, l->url) == 0 && strcmp(all[i].where, l->where) == 0)
 			all[i] = *l;
 		pending |= !payload_fetch_final(&all[i]);
+		/* A fetch.json queued before links were redacted is written again without its secret. */
+		int held;
+		rc = link_url(f->s, all[i].url, strlen(all[i].url), all[i].url, sizeof all[i].url, &held);
 	}
 	if (rc == IH_OK)
 		rc = payload_fetch_render(all, n, &out);
@@ -600,7 +635,14 @@ static int attempt(struct fetcher *f, const char *dir, const char *id, int qfd, 
 	memset(&body, 0, sizeof body);
 	memset(&info, 0, sizeof info);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (now >= l->expires) {
+	int rc = IH_OK, held = 0;
+	char shown[sizeof l->url];
+	/* Queued so; or queued raw, before links were redacted: refused, expired or not. */
+	int secret = strcmp(l->error, SECRET_REFUSED) == 0;
+	if (!secret && (rc = link_url(f->s, l->url, strlen(l->url), shown, sizeof shown, &held)) != IH_OK)
+		return rc;
+	secret |= held;
+	if (!secret && now >= l->expires) {
 		snprintf(l->state, sizeof l->state, "expired");
 		snprintf(l->error, sizeof l->error, "expired %lld s ago (%s)",
 			 (long long)(now - l->expires), l->expires_from);
@@ -610,8 +652,10 @@ static int attempt(struct fetcher *f, const char *dir, const char *id, int qfd, 
 	}
 	l->attempts++;
 	body.cap = f->s->fetch_max_bytes;
-	int rc = IH_OK;
-	if (k >= f->s->fetch_max_links) {
+	if (secret) {
+		r.refused = 1;
+		snprintf(r.why, sizeof r.why, "%s", SECRET_REFUSED);
+	} else if (k >= f->s->fetch_max_links) {
 		r.refused = 1;
 		snprintf(r.why, sizeof r.why, "more than IMAGEHOOK_FETCH_MAX_LINKS (%u) links in one job",
 			 f->s->fetch_max_links);
@@ -662,6 +706,9 @@ static int attempt(struct fetcher *f, const char *dir, const char *id, int qfd, 
 		snprintf(l->error, sizeof l->error, "storing the result: %s", ih_strerror(rc));
 		outcome = "fetch_failed";
 	}
+	/* settle() found the link by its URL as queued; the log shows it redacted. */
+	if (held)
+		memcpy(l->url, shown, sizeof l->url);
 	log_attempt(f, dir, l, outcome, r.http, ms_since(&t0), r.final_url);
 out:
 	buf_free(&body.b);

@@ -254,10 +254,22 @@ static int store_image(struct handler *h, struct store_job *job, struct payload 
 		const char *infotext = payload_infotext(p, img->infotext);
 		/* A1111's "PNG Info" reads the parameters chunk: add it only where it is missing. */
 		if (h->settings->add_infotext && info.format == IMAGE_PNG && !info.has_parameters &&
-		    infotext != NULL &&
-		    image_png_add_text(data, len, "parameters", infotext, &with_text, &len) == IH_OK) {
-			bytes = with_text;
-			st->added_infotext = 1;
+		    infotext != NULL) {
+			/*
+			 * The infotext is sender text like any in job.json (A1111 echoes the
+			 * prompt, which may quote our webhook URL): what we add is redacted.
+			 */
+			size_t tn;
+			char *text = auth_redact(h->settings, infotext, strlen(infotext), &tn);
+			if (text == NULL) {
+				free(data);
+				return IH_ERR_NOMEM;
+			}
+			if (image_png_add_text(data, len, "parameters", text, &with_text, &len) == IH_OK) {
+				bytes = with_text;
+				st->added_infotext = 1;
+			}
+			free(text);
 		}
 		snprintf(nm->file, sizeof nm->file, "%s%u.%s", prefix, n, ext);
 		st->format = image_format_name(info.format);
@@ -578,9 +590,15 @@ static int remember_for_hook(struct handler *h, const struct job_state *js, cons
 }
 
 
-/* May this request see what only the operator should (health details, metrics)? */
+/*
+ * May this request see what only the operator should (health details, metrics)?
+ * Never while the configuration has problems: a deliveries' token that is
+ * refused as invalid (too short, a space) must not unlock these either.
+ */
 static int operator_may_see(const struct settings *s, const struct req_meta *m)
 {
+	if (s->problems != NULL)
+		return 0;
 	if (s->n_tokens == 0)
 		return s->allow_open && s->n_signing == 0;
 	return auth_check(s, m->query, m->path_info) == AUTH_OK;
@@ -615,6 +633,12 @@ static void handle_face(struct handler *h, const struct req_meta *m, enum health
 		if (!hr.ok)
 			r->retry_after = ANSWER_RETRY_AFTER;
 		rc = health_body(&hr, operator_may_see(s, m), &r->body);
+	} else if (s->problems != NULL) {
+		/* As a delivery is answered: the log (and `imagehook check`) say why. */
+		r->status = answer_status(OUTCOME_MISCONFIGURED);
+		r->outcome = OUTCOME_MISCONFIGURED;
+		r->retry_after = ANSWER_RETRY_AFTER;
+		rc = buf_puts(&r->body, "{\"ok\":false,\"outcome\":\"misconfigured\"}\n");
 	} else if (!operator_may_see(s, m)) {
 		r->status = 401;
 		r->outcome = OUTCOME_UNAUTHORIZED;

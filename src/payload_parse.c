@@ -130,8 +130,58 @@ static int counts_push(struct key_counts *kc, size_t *at)
 	return IH_OK;
 }
 
-/* Scans JSON text t[0..n) (valid); fills kc in pre-order; *nul when a key has \u0000. */
-static int scan_keys(const char *t, size_t n, struct key_counts *kc, int *nul, int max_depth)
+/* The value of the four hex digits at t (json-c accepted them), or -1. */
+static long hex4(const char *t)
+{
+	long v = 0;
+	for (int i = 0; i < 4; i++) {
+		char c = t[i];
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+			: c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (d < 0)
+			return -1;
+		v = v * 16 + d;
+	}
+	return v;
+}
+
+/*
+ * Whether the escapes of the string text t[s..e) pair every surrogate. json-c turns
+ * a lone \uD800..\uDFFF into U+FFFD, so "x\ud800" and "x\udbff" would become one
+ * id, one folder, one job: the second delivery answered "duplicate" and lost.
+ * Escapes are read in order, so "\\ud800" (a backslash, then text) is none.
+ */
+static int surrogates_paired(const char *t, size_t s, size_t e)
+{
+	for (size_t k = s; k < e;) {
+		if (t[k] != '\\') {
+			k++;
+			continue;
+		}
+		if (k + 1 >= e || t[k + 1] != 'u') {
+			k += 2;
+			continue;
+		}
+		long v = k + 6 <= e ? hex4(t + k + 2) : -1;
+		if (v >= 0xdc00 && v <= 0xdfff)
+			return 0;
+		if (v >= 0xd800 && v <= 0xdbff) {
+			long lo = k + 12 <= e && t[k + 6] == '\\' && t[k + 7] == 'u' ? hex4(t + k + 8) : -1;
+			if (lo < 0xdc00 || lo > 0xdfff)
+				return 0;
+			k += 6;
+		}
+		k += 6;
+	}
+	return 1;
+}
+
+/*
+ * Scans JSON text t[0..n) (valid); fills kc in pre-order; *nul when a key has \u0000,
+ * *lone when any string (key or value) has an unpaired surrogate escape.
+ */
+static int scan_keys(const char *t, size_t n, struct key_counts *kc, int *nul, int *lone,
+		     int max_depth)
 {
 	/* json-c accepted the text within max_depth: the stacks need no more. */
 	size_t cap = (size_t)(max_depth > 0 ? max_depth : 1) + 2;
@@ -139,6 +189,7 @@ static int scan_keys(const char *t, size_t n, struct key_counts *kc, int *nul, i
 	unsigned char *is_obj = malloc(cap);
 	int depth = 0, rc = IH_OK;
 	*nul = 0;
+	*lone = 0;
 	if (stack == NULL || is_obj == NULL) {
 		rc = IH_ERR_NOMEM;
 		goto out;
@@ -166,6 +217,8 @@ static int scan_keys(const char *t, size_t n, struct key_counts *kc, int *nul, i
 				i += t[i] == '\\' ? 2 : 1;
 			if (i >= n)
 				break;
+			if (!*lone && !surrogates_paired(t, s, i))
+				*lone = 1;
 			size_t j = i + 1;
 			while (j < n && strchr(" \t\r\n", t[j]) != NULL && t[j] != '\0')
 				j++;
@@ -217,11 +270,16 @@ static int keys_distinct(json_object *root, const char *text, size_t len, int ma
 			 const char **why)
 {
 	struct key_counts kc = { 0 };
-	int nul = 0;
-	int rc = scan_keys(text, len, &kc, &nul, max_depth);
+	int nul = 0, lone = 0;
+	int rc = scan_keys(text, len, &kc, &nul, &lone, max_depth);
 	size_t pos = 0;
 	if (rc == IH_OK && nul) {
 		*why = "an object key contains \\u0000 (json-c would cut it and merge it with another key)";
+		rc = IH_ERR_NOT_JSON;
+	} else if (rc == IH_OK && lone) {
+		/* Raw text that is not UTF-8 is refused; its escaped form is refused alike. */
+		*why = "a string contains an unpaired surrogate escape (json-c would make it U+FFFD, "
+		       "and two different strings one)";
 		rc = IH_ERR_NOT_JSON;
 	} else if (rc == IH_OK && !tree_matches(root, &kc, &pos, 0)) {
 		*why = "an object has the same key twice (one value would be lost)";
