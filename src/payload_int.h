@@ -28,6 +28,7 @@ struct payload {
 	json_object *skip;        /* a value pl_discover() walks apart (output.parameters) */
 	json_object *decoded;     /* array of paths of JSON strings now shown parsed, or NULL */
 	json_object *kept_whole;  /* array of "path: why" of JSON strings json-c would shorten, or NULL */
+	const char *refused_why;  /* static text: a JSON string with media json-c would shorten */
 	char *error_text;
 	/* Owned copies: the tree changes when the record is rendered. */
 	char *id, *status, *worker, *webhook;

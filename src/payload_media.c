@@ -221,9 +221,30 @@ static int embedded(struct payload *p, json_object *parent, size_t index,
 		return rc;
 	if (why != NULL) {
 		/*
-		 * Its parsed form would lose a value: the string stays exactly as sent (its
-		 * media with it, not stored apart), and the record says where and why.
+		 * Its parsed form would lose a value. Holding media (json-c's lossy parse
+		 * finds some), the body is refused like one with a key twice at the top:
+		 * storing either value would drop the other. Without media, the string
+		 * stays exactly as sent, and the record says where and why.
 		 */
+		if ((rc = pl_parse_value(s, n, p->max_depth - depth, &doc)) == IH_ERR_NOMEM)
+			return rc;
+		if (rc == IH_OK) {
+			size_t before = p->n_slots;
+			rc = walk(p, doc, path, plen, depth + 1);
+			int media = p->n_slots > before;
+			for (size_t j = before; j < p->n_slots; j++) {
+				free(p->slots[j].key);
+				free(p->slots[j].name);
+			}
+			p->n_slots = before;
+			json_object_put(doc);
+			if (rc == IH_ERR_NOMEM)
+				return rc;
+			if (media) {
+				p->refused_why = why;
+				return IH_ERR_NOT_JSON;
+			}
+		}
 		char note[200];
 		snprintf(note, sizeof note, "%s: %s", path, why);
 		if (p->kept_whole == NULL && (p->kept_whole = json_object_new_array()) == NULL)

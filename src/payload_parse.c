@@ -567,8 +567,11 @@ int payload_parse(const char *body, size_t len, const struct payload_limits *lim
 		goto fail;
 	}
 	/* Media first (they claim their lifted strings), then every other marker put back. */
-	if ((rc = pl_discover(p)) != IH_OK)
+	if ((rc = pl_discover(p)) != IH_OK) {
+		if (p->refused_why != NULL)
+			*why = p->refused_why;
 		goto fail;
+	}
 	if ((rc = resolve_markers(p, root, 0)) != IH_OK)
 		goto fail;
 	/* Replicate and fal.ai (payload_senders.c): their id, status, results and links. */

@@ -1130,22 +1130,30 @@ static void test_embedded_duplicate_keys_kept(void **state)
 {
 	(void)state;
 	struct buf b = { 0 };
+	/* Media in a document with a key twice: the body is refused, as at the top level. */
 	buf_printf(&b, "{\"id\":\"dup\",\"status\":\"COMPLETED\",\"output\":\"{\\\"images\\\":"
-		   "[\\\"%sAAAA\\\"],\\\"images\\\":[\\\"%sBBBB\\\"]}\","
-		   "\"input\":\"{\\\"p\\\":1,\\\"p\\\\u0000x\\\":2}\"}", red_b64, red_b64);
-	struct payload *p = parse_str(b.data, IH_OK);
-	assert_int_equal(payload_image_count(p), 0);
+		   "[\\\"%sAAAA\\\"],\\\"images\\\":[\\\"%sBBBB\\\"]}\"}", red_b64, red_b64);
+	struct payload *p = NULL;
+	const char *why = NULL;
+	assert_int_equal(payload_parse(b.data, b.len, &golden_limits, &p, &why), IH_ERR_NOT_JSON);
+	assert_null(p);
+	assert_non_null(why);
+	assert_non_null(strstr(why, "same key twice"));
+	/* Without media, such a document stays the string it was, and the record says why. */
+	buf_reset(&b);
+	buf_printf(&b, "{\"id\":\"dup\",\"status\":\"COMPLETED\",\"output\":{\"images\":[\"%s\"]},"
+		   "\"input\":\"{\\\"p\\\":1,\\\"p\\\":3,\\\"p\\\\u0000x\\\":2}\"}", red_b64);
+	p = parse_str(b.data, IH_OK);
+	assert_int_equal(payload_image_count(p), 1);
 	char *rec = render(p, NULL);
 	payload_free(p);
 	json_object *o = parse_json(rec, strlen(rec));
-	const char *output = str_at(o, "output");
-	assert_non_null(output);
-	assert_non_null(strstr(output, "AAAA\""));
-	assert_non_null(strstr(output, "BBBB\""));
+	const char *input = str_at(o, "input");
+	assert_non_null(input);
+	assert_non_null(strstr(input, "\"p\":3"));
 	json_object *kept = at(at(o, "imagehook"), "json_strings_kept_as_sent");
-	assert_int_equal(json_object_array_length(kept), 2);
-	assert_non_null(strstr(json_object_get_string(json_object_array_get_idx(kept, 0)), "output: "));
-	assert_non_null(strstr(json_object_get_string(json_object_array_get_idx(kept, 1)), "\\u0000"));
+	assert_int_equal(json_object_array_length(kept), 1);
+	assert_non_null(strstr(json_object_get_string(json_object_array_get_idx(kept, 0)), "input: "));
 	json_object_put(o);
 	free(rec);
 	buf_free(&b);
