@@ -4,7 +4,7 @@
 # writes the body durably) and a Flask peer, per payload size, the cells interleaved.
 #
 # usage: bench/run.sh [--quick] [--no-peer] [--reps N] [--payloads "small big"]
-#                     [--day-fill] [--no-table] [--out FILE]
+#                     [--day-fill] [--no-table] [--s3] [--out FILE]
 #   --quick     fewer requests and 5 s per cell instead of 20 s, 1 round (a smoke run)
 #   --no-peer   skip the Flask + gunicorn peer even if it is available
 #   --reps N    rounds over every payload and receiver (default 3; --quick 1)
@@ -13,6 +13,8 @@
 #               20000; --quick 2000) and compare the req/s of the first and last
 #               twentieth (1,000 of 20,000)
 #   --no-table  only the day-fill cell
+#   --s3        also the S3 store beside the local one, with one and two receivers
+#               on one Ceph bucket (bench/s3.sh, a throw-away cluster), appended
 #   --out       where the markdown goes (default: bench/RESULTS.md in the source tree)
 # Environment:
 #   IHBENCH_BUILDDIR      the configured build tree (default: the source tree)
@@ -24,7 +26,7 @@
 set -euo pipefail
 
 args="$*"
-quick=0 peer=1 out= reps= only= day_fill=0 table=1
+quick=0 peer=1 out= reps= only= day_fill=0 table=1 s3=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) quick=1 ;;
@@ -33,6 +35,7 @@ while [ $# -gt 0 ]; do
 	--payloads) only=${2:?--payloads needs names}; shift ;;
 	--day-fill) day_fill=1 ;;
 	--no-table) table=0 ;;
+	--s3) s3=1 ;;
 	--out) out=${2:?--out needs a file}; shift ;;
 	-h | --help) sed -n '2,/^set -e/p' "$0" | sed -n 's/^# \{0,1\}//p'; exit 0 ;;
 	*) echo "run.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
@@ -431,4 +434,11 @@ $py "$top/bench/report.py" "$cells" "$out" \
 	"backend processes=$procs for each lighttpd receiver (max-procs), and $procs gunicorn workers for the peer" \
 	"load average (1, 5, 15 min)=$load_before before, $(cut -d' ' -f1-3 /proc/loadavg) after" \
 	"filesystem of the output=$(df -T "$T" | awk 'NR == 2 {print $2}') ($T)"
+if [ $s3 = 1 ]; then
+	say "the S3 store (bench/s3.sh)"
+	{
+		printf '\n## The S3 store beside the local one (`bench/s3.sh`)\n'
+		IHBENCH_BUILDDIR=$build bash "$top/bench/s3.sh" $([ $quick = 1 ] && echo --quick)
+	} >>"$out"
+fi
 say "results written to $out"
