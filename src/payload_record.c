@@ -116,28 +116,71 @@ static json_object *describe_image(const struct payload_image *img, const struct
 /*
  * A key names a credential when, lowercased and without separators, it ends in
  * one of these: comfy_org_api_key, apiKey, HF_TOKEN, aws_secret_access_key,
- * accessId / accessSecret (RunPod's s3Config), password, Authorization.
- * "max_tokens" or "token_normalization" do not: they end otherwise.
+ * accessId / accessSecret (RunPod's s3Config), password, Authorization, Cookie,
+ * client_secret, private_key. "max_tokens" or "token_normalization" do not: they
+ * end otherwise. Only the end is compared, so a key of any length is judged by
+ * its last letters and digits: a long prefix must not hide "_api_key".
  */
 int pl_credential_key(const char *key, size_t len)
 {
 	static const char *const ends[] = { "apikey", "token", "secret", "password", "passwd",
-					    "accesskey", "accesskeyid", "secretkey", "accessid",
-					    "authorization", "privatekey", "credential",
-					    "credentials", "sessionkey", NULL };
-	char norm[64];
+					    "passphrase", "accesskey", "accesskeyid", "secretkey",
+					    "accessid", "authorization", "privatekey", "credential",
+					    "credentials", "sessionkey", "cookie", "cookies", NULL };
+	/* The last letters and digits of the key, in order, in the end of norm. */
+	char norm[32];
 	size_t n = 0;
-	for (size_t i = 0; i < len && n < sizeof norm; i++)
-		if (isalnum((unsigned char)key[i]))
-			norm[n++] = (char)tolower((unsigned char)key[i]);
-	if (n == 0 || n >= sizeof norm)
+	for (size_t i = len; i > 0 && n < sizeof norm; i--)
+		if (isalnum((unsigned char)key[i - 1]))
+			norm[sizeof norm - 1 - n++] = (char)tolower((unsigned char)key[i - 1]);
+	if (n == 0)
 		return 0;
+	const char *tail = norm + sizeof norm - n;
 	for (size_t i = 0; ends[i] != NULL; i++) {
 		size_t e = strlen(ends[i]);
-		if (n >= e && memcmp(norm + n - e, ends[i], e) == 0)
+		if (n >= e && memcmp(tail + n - e, ends[i], e) == 0)
 			return 1;
 	}
 	return 0;
+}
+
+/* Replaces every string (but "") and number anywhere below o, a credential's array or object. */
+static int redact_all(json_object *o, int depth)
+{
+	if (depth > 2100)
+		return IH_OK;
+	int rc = IH_OK;
+	if (json_object_is_type(o, json_type_object)) {
+		struct lh_entry *e = json_object_get_object(o)->head;
+		for (; e != NULL && rc == IH_OK; e = e->next) {
+			json_object *v = (json_object *)lh_entry_v(e);
+			if (json_object_is_type(v, json_type_string) || json_object_is_type(v, json_type_int) ||
+			    json_object_is_type(v, json_type_double)) {
+				if (!json_object_is_type(v, json_type_string) || json_object_get_string_len(v) > 0)
+					rc = add(o, lh_entry_k(e), json_object_new_string(PAYLOAD_REDACTED));
+			} else {
+				rc = redact_all(v, depth + 1);
+			}
+		}
+	} else if (json_object_is_type(o, json_type_array)) {
+		size_t n = json_object_array_length(o);
+		for (size_t i = 0; i < n && rc == IH_OK; i++) {
+			json_object *v = json_object_array_get_idx(o, i);
+			if (json_object_is_type(v, json_type_string) || json_object_is_type(v, json_type_int) ||
+			    json_object_is_type(v, json_type_double)) {
+				if (json_object_is_type(v, json_type_string) && json_object_get_string_len(v) == 0)
+					continue;
+				json_object *ns = json_object_new_string(PAYLOAD_REDACTED);
+				if (ns == NULL || json_object_array_put_idx(o, i, ns) != 0) {
+					json_object_put(ns);
+					rc = IH_ERR_NOMEM;
+				}
+			} else {
+				rc = redact_all(v, depth + 1);
+			}
+		}
+	}
+	return rc;
 }
 
 static int redact_json_string(struct payload *p, json_object *parent, const char *key, size_t index,
@@ -161,6 +204,11 @@ int pl_redact_tree(struct payload *p, json_object *o, int depth)
 				if (json_object_is_type(v, json_type_string) && json_object_get_string_len(v) == 0)
 					continue;
 				rc = add(o, key, json_object_new_string(PAYLOAD_REDACTED));
+			} else if (pl_credential_key(key, strlen(key)) &&
+				   (json_object_is_type(v, json_type_array) ||
+				    json_object_is_type(v, json_type_object))) {
+				/* "api_key": ["sk-..."], "Authorization": {"value": "Bearer ..."} */
+				rc = redact_all(v, depth + 1);
 			} else if (json_object_is_type(v, json_type_string)) {
 				rc = redact_json_string(p, o, key, 0, v, depth);
 			} else {
@@ -350,6 +398,73 @@ static int credential_at(const char *s, size_t n, int level, int *nomem)
 	return yes;
 }
 
+/* Copies s[*copied..from) and the mark to out; what was s[from..end) is skipped. */
+static int redact_here(const char *s, size_t from, size_t end, struct buf *out, size_t *copied)
+{
+	int rc = buf_append(out, s + *copied, from - *copied);
+	if (rc == IH_OK)
+		rc = buf_puts(out, PAYLOAD_REDACTED);
+	*copied = end;
+	return rc;
+}
+
+/*
+ * The number at s[i] (level L) becomes the mark as a string, its quotes escaped for
+ * the level, as in job.json. Returns the index after the number.
+ */
+static size_t redact_number(const char *s, size_t i, size_t to, int level, struct buf *out,
+			    size_t *copied, int *rc)
+{
+	size_t e = i, esc = ((size_t)1 << level) - 1;
+	while (e < to && strchr("+-.eE0123456789", s[e]) != NULL && s[e] != '\0')
+		e++;
+	*rc = buf_append(out, s + *copied, i - *copied);
+	for (int q = 0; q < 2 && *rc == IH_OK; q++) {
+		for (size_t b = 0; b < esc && *rc == IH_OK; b++)
+			*rc = buf_puts(out, "\\");
+		if (*rc == IH_OK)
+			*rc = buf_puts(out, "\"");
+		if (*rc == IH_OK && q == 0)
+			*rc = buf_puts(out, PAYLOAD_REDACTED);
+	}
+	*copied = e;
+	return e;
+}
+
+/*
+ * A credential's array or object, s[j] its opening bracket at level L: every string
+ * in it that is not a key, and every number, is redacted. Brackets inside strings do
+ * not count, for the scan jumps from a delimiting quote to the next. Returns the
+ * index after the closing bracket (to when there is none: redacted to the end).
+ */
+static size_t redact_compound(const char *s, size_t j, size_t to, int level, struct buf *out,
+			      size_t *copied, int *rc)
+{
+	size_t esc = ((size_t)1 << level) - 1, depth = 0, i = j;
+	while (i < to && *rc == IH_OK) {
+		char c = s[i];
+		if (c == '[' || c == '{') {
+			depth++;
+		} else if (c == ']' || c == '}') {
+			if (--depth == 0)
+				return i + 1;
+		} else if (c == '"' && delimiter(s, i, level)) {
+			size_t vs = i + 1, ve = next_quote(s, to, vs, level);
+			size_t vend = ve < to ? ve - esc : ve;
+			size_t k = ve < to ? skip_space(s, to, ve + 1, level) : to;
+			if ((k >= to || s[k] != ':') && vend > vs)
+				*rc = redact_here(s, vs, vend, out, copied);
+			i = ve + 1;
+			continue;
+		} else if (c == '-' || isdigit((unsigned char)c)) {
+			i = redact_number(s, i, to, level, out, copied, rc);
+			continue;
+		}
+		i++;
+	}
+	return to;
+}
+
 /* Redacts the level-L credential values found in s[from..to); copies s up to them. */
 static int redact_span(const char *s, size_t from, size_t to, int level, struct buf *out,
 		       size_t *copied)
@@ -373,6 +488,14 @@ static int redact_span(const char *s, size_t from, size_t to, int level, struct 
 			continue;
 		}
 		j = skip_space(s, to, j + 1, level);
+		if (j < to && (s[j] == '[' || s[j] == '{')) {
+			i = redact_compound(s, j, to, level, out, copied, &rc);
+			continue;
+		}
+		if (j < to && (s[j] == '-' || isdigit((unsigned char)s[j]))) {
+			i = redact_number(s, j, to, level, out, copied, &rc);
+			continue;
+		}
 		while (level > 0 && j < to && s[j] == '\\')
 			j++;
 		if (j >= to || s[j] != '"' || !delimiter(s, j, level))

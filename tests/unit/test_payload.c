@@ -1125,6 +1125,45 @@ static void test_credentials_redacted_deeper(void **state)
 	free(rec);
 }
 
+/* A credential's array or object, Cookie, passphrase, long keys: every value in them redacted. */
+static void test_credentials_compound(void **state)
+{
+	(void)state;
+	static const char body[] =
+		"{\"id\":\"c2\",\"status\":\"COMPLETED\",\"input\":{\"api_key\":[\"sk-a1\",[\"sk-a2\"],7001],"
+		"\"Authorization\":{\"value\":\"Bearer sk-o1\",\"n\":{\"x\":7002}},\"cookie\":\"ck-1\","
+		"\"passphrase\":\"pp-1\",\"client_secret\":[\"cs-1\"],\"Private-Key\":{\"pem\":\"pk-1\"},"
+		"\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx_api_key\":\"lk-1\","
+		"\"max_tokens\":[77],\"token_normalization\":{\"m\":\"none\"}},\"output\":{}}";
+	struct payload *p = parse_str(body, IH_OK);
+	char *rec = render(p, NULL);
+	payload_free(p);
+	static const char *const gone[] = { "sk-a1", "sk-a2", "7001", "sk-o1", "7002", "ck-1",
+					    "pp-1", "cs-1", "pk-1", "lk-1" };
+	for (size_t i = 0; i < sizeof gone / sizeof gone[0]; i++)
+		if (strstr(rec, gone[i]) != NULL)
+			fail_msg("%s left in the record:\n%s", gone[i], rec);
+	json_object *o = parse_json(rec, strlen(rec));
+	assert_string_equal(str_at(at(at(at(o, "input"), "Authorization"), "n"), "x"), "[REDACTED]");
+	assert_int_equal(json_object_get_int(json_object_array_get_idx(at(at(o, "input"), "max_tokens"), 0)), 77);
+	assert_non_null(strstr(rec, "\"m\": \"none\""));
+	json_object_put(o);
+	free(rec);
+
+	/* A kept body: the same, in place, and still JSON; also inside a JSON string. */
+	struct buf out = { 0 };
+	static const char kept[] = "{\"api_key\": [\"sk-a1\", 7001, {\"k\": \"sk-[]\"}], \"n\": 2, "
+				   "\"Cookie\": {\"sid\": \"ck-1\"}, \"in\": \"{\\\"token\\\": [\\\"tk-1\\\", 5]}\", "
+				   "\"max_tokens\": [77]}";
+	assert_int_equal(payload_redact_text(kept, sizeof kept - 1, &out), IH_OK);
+	assert_string_equal(out.data, "{\"api_key\": [\"[REDACTED]\", \"[REDACTED]\", {\"k\": \"[REDACTED]\"}], "
+				      "\"n\": 2, \"Cookie\": {\"sid\": \"[REDACTED]\"}, "
+				      "\"in\": \"{\\\"token\\\": [\\\"[REDACTED]\\\", \\\"[REDACTED]\\\"]}\", "
+				      "\"max_tokens\": [77]}");
+	json_object_put(parse_json(out.data, out.len));
+	buf_free(&out);
+}
+
 /* A JSON string whose document has a key twice is kept as sent: neither value is lost. */
 static void test_embedded_duplicate_keys_kept(void **state)
 {
@@ -1210,6 +1249,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_derived_id),
 		cmocka_unit_test(test_credentials_redacted),
 		cmocka_unit_test(test_credentials_redacted_deeper),
+		cmocka_unit_test(test_credentials_compound),
 		cmocka_unit_test(test_embedded_duplicate_keys_kept),
 		cmocka_unit_test(test_card_video_and_warnings),
 	};
