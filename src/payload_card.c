@@ -1,6 +1,7 @@
 /* payload_card.c - read back what was written: the gallery's job cards, the stats' log lines. */
 #include "ih_config.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,38 +107,89 @@ static int starts_ci(const char *s, const char *prefix)
 	return 1;
 }
 
+/* A letter, digit, '+', '-' or '.': what a URL's scheme is made of (RFC 3986). */
+static int scheme_char(unsigned char ch)
+{
+	return isalnum(ch) || ch == '+' || ch == '-' || ch == '.';
+}
+
+/* The first place s holds needle (lowercase), compared ignoring ASCII case, or NULL. */
+static char *find_ci(char *s, const char *needle)
+{
+	for (; *s != '\0'; s++)
+		if (starts_ci(s, needle))
+			return s;
+	return NULL;
+}
+
 /*
- * Rewrites the card text s[0..size) with every http(s) URL in it as url_shown()
- * shows it: a worker that echoes its presigned result URL in an error or a
- * parameter must not put the credential on a gallery page either.
+ * Cuts, in place, every run of URL characters holding a signed query parameter
+ * (X-Amz-Signature=, Signature=, X-Amz-Credential=, any case) from its '?' on, or
+ * whole when it has none: a URL written so that no scheme:// is seen
+ * ("https\u003a//h/x?X-Amz-Signature=...", a bare query) still carries its
+ * credential. The cut is at least as long as the parameter's name, longer than
+ * the mark put there, so s never grows.
+ */
+static void scrub_signed(char *s)
+{
+	static const char *const params[] = { "signature=", "x-amz-credential=", NULL };
+	for (size_t p = 0; params[p] != NULL; p++) {
+		char *hit;
+		while ((hit = find_ci(s, params[p])) != NULL) {
+			size_t h = (size_t)(hit - s), b = h, e = h, q;
+			while (b > 0 && !url_end((unsigned char)s[b - 1]))
+				b--;
+			while (s[e] != '\0' && !url_end((unsigned char)s[e]))
+				e++;
+			for (q = b; q < h && s[q] != '?'; q++)
+				;
+			const char *mark = q < h ? "?\xe2\x80\xa6" : "\xe2\x80\xa6";
+			size_t from = q < h ? q : b, m = strlen(mark);
+			memcpy(s + from, mark, m);
+			memmove(s + from + m, s + e, strlen(s + e) + 1);
+		}
+	}
+}
+
+/*
+ * Rewrites the card text s[0..size) with every scheme:// URL in it (https, s3, gs,
+ * any scheme) as url_shown() shows it, then cuts what still holds a signed query:
+ * a worker that echoes its presigned result URL in an error or a parameter must
+ * not put the credential on a gallery page either.
  */
 static void scrub_urls(char *s, size_t size)
 {
-	if (strstr(s, "://") == NULL)
-		return;
-	size_t n = strlen(s);
-	/* Each URL may grow by 2 bytes ("?x" becomes "?\u2026"); a URL takes 8 at least. */
-	char *tmp = malloc(n + n / 2 + 8);
-	if (tmp == NULL) {
-		s[0] = '\0';   /* nothing shown rather than a secret */
-		return;
-	}
-	struct out_text o = { tmp, n + n / 2 + 8, 0 };
-	tmp[0] = '\0';
-	for (size_t i = 0; i < n;) {
-		if (starts_ci(s + i, "http://") || starts_ci(s + i, "https://")) {
-			size_t j = i;
-			while (j < n && !url_end((unsigned char)s[j]))
-				j++;
-			url_shown(&o, s + i, j - i, 1);
-			i = j;
-		} else {
-			out_put(&o, s + i, 1);
-			i++;
+	if (strstr(s, "://") != NULL) {
+		size_t n = strlen(s);
+		/* A URL may grow by 3 bytes ("?" becomes "?\u2026"); one takes 5 at least ("a://?"). */
+		char *tmp = malloc(2 * n + 8);
+		if (tmp == NULL) {
+			s[0] = '\0';   /* nothing shown rather than a secret */
+			return;
 		}
+		struct out_text o = { tmp, 2 * n + 8, 0 };
+		tmp[0] = '\0';
+		for (size_t i = 0; i < n;) {
+			/* A run of scheme characters that starts here (not inside one), then "://". */
+			size_t j = i;
+			if (i == 0 || !scheme_char((unsigned char)s[i - 1]))
+				while (j < n && scheme_char((unsigned char)s[j]))
+					j++;
+			if (j > i && strncmp(s + j, "://", 3) == 0) {
+				while (j < n && !url_end((unsigned char)s[j]))
+					j++;
+				url_shown(&o, s + i, j - i, 1);
+				i = j;
+			} else {
+				j = j > i ? j : i + 1;
+				out_put(&o, s + i, j - i);
+				i = j;
+			}
+		}
+		copy_cut(s, size, tmp);
+		free(tmp);
 	}
-	copy_cut(s, size, tmp);
-	free(tmp);
+	scrub_signed(s);
 }
 
 static void scrub_card(struct payload_card *c)

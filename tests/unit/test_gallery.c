@@ -768,6 +768,33 @@ static void test_card_parse_links(void **state)
 	free(c);
 }
 
+/* Any scheme's query is cut, and a signed query no "scheme://" announces. */
+static void test_card_scrubs_any_scheme_and_signed_queries(void **state)
+{
+	(void)state;
+	static const char rec[] =
+		"{\"id\":\"s3-1\",\"status\":\"COMPLETED\",\"input\":{\"prompt\":"
+		"\"cat s3://bucket/key?X-Amz-Signature=SIG1 and gs+x.1://b/o?token=SIG2 "
+		"HTTPS://h/p?X-Amz-Signature=SIG3 done\","
+		"\"negative_prompt\":\"no https\\\\u003a//h/x?X-Amz-Signature=SIG4 \\\\u0026 "
+		"X-Amz-Credential=SIG5&Expires=1 or /cdn/x.png?Expires=1&Signature=SIG6 end\"},"
+		"\"imagehook\":{\"outcome\":\"recorded\",\"images\":[]}}";
+	struct payload_card *c = calloc(1, sizeof *c);
+	assert_non_null(c);
+	assert_int_equal(payload_card_parse(rec, strlen(rec), c), IH_OK);
+	assert_string_equal(c->prompt, "cat s3://bucket/key?\xe2\x80\xa6 and gs+x.1://b/o?\xe2\x80\xa6 "
+				       "HTTPS://h/p?\xe2\x80\xa6 done");
+	for (int i = 1; i <= 6; i++) {
+		char sig[8];
+		assert_true(snprintf(sig, sizeof sig, "SIG%d", i) > 0);
+		if (strstr(c->prompt, sig) != NULL || strstr(c->negative, sig) != NULL)
+			fail_msg("%s shown: %s | %s", sig, c->prompt, c->negative);
+	}
+	assert_non_null(strstr(c->negative, "x?\xe2\x80\xa6 "));
+	assert_non_null(strstr(c->negative, " end"));
+	free(c);
+}
+
 static void test_card_parse_limits_and_refusals(void **state)
 {
 	(void)state;
@@ -1495,6 +1522,7 @@ int main(void)
 		cmocka_unit_test(test_card_parse_a1111),
 		cmocka_unit_test(test_card_parse_comfy_and_sdxl),
 		cmocka_unit_test(test_card_parse_links),
+		cmocka_unit_test(test_card_scrubs_any_scheme_and_signed_queries),
 		cmocka_unit_test(test_card_parse_limits_and_refusals),
 		cmocka_unit_test(test_thumbnail_sizes_and_colours),
 		cmocka_unit_test(test_thumbnail_colour_types),
