@@ -76,15 +76,27 @@ static int b64_char(char c)
 	       c == '+' || c == '/';
 }
 
+static int space_char(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
 /*
  * Whether s[0..n) is base64 (the alphabet and line breaks only, in its first 128
- * characters) whose first bytes start a known media format.
+ * characters, white space allowed before and after) whose first bytes start a
+ * known media format. The decoder skips that white space too.
  */
 static enum image_format sniff_base64(const char *s, size_t n)
 {
 	size_t q = 0, i = 0;
+	while (n > 0 && space_char(s[n - 1]))
+		n--;
+	while (i < n && space_char(s[i]))
+		i++;
+	s += i;
+	n -= i;
 	/* Text, not base64, when anything but the alphabet, line breaks or padding comes first. */
-	for (; i < n && q < 128; i++) {
+	for (i = 0; i < n && q < 128; i++) {
 		if (s[i] == '\r' || s[i] == '\n')
 			continue;
 		if (s[i] == '=')
@@ -99,19 +111,35 @@ static enum image_format sniff_base64(const char *s, size_t n)
 	return image_sniff_base64(s, n);
 }
 
-/* A data: URI carrying base64 or media; *content is set to what follows the comma. */
+/* Whether s[0..n) starts with prefix (lowercase), ignoring ASCII case. */
+static int starts_ci(const char *s, size_t n, const char *prefix)
+{
+	size_t p = strlen(prefix);
+	if (n < p)
+		return 0;
+	for (size_t i = 0; i < p; i++)
+		if ((s[i] >= 'A' && s[i] <= 'Z' ? s[i] | 0x20 : s[i]) != prefix[i])
+			return 0;
+	return 1;
+}
+
+/*
+ * A data: URI carrying base64 or media; *content is set to what follows the comma.
+ * The scheme, the media type and ";base64" are compared ignoring case (RFC 2397,
+ * RFC 2045): "DATA:IMAGE/PNG;BASE64," is media too.
+ */
 static int data_uri(const char *s, size_t n, const char **content)
 {
-	if (!pl_starts_with(s, n, "data:"))
+	if (!starts_ci(s, n, "data:"))
 		return 0;
 	size_t head = n < 256 ? n : 256;
 	const char *comma = memchr(s, ',', head);
 	if (comma == NULL)
 		return 0;
 	size_t mlen = (size_t)(comma - s);
-	int b64 = mlen >= 7 && memcmp(comma - 7, ";base64", 7) == 0;
-	int media = pl_starts_with(s, n, "data:image/") || pl_starts_with(s, n, "data:video/") ||
-		    pl_starts_with(s, n, "data:audio/");
+	int b64 = mlen >= 7 && starts_ci(comma - 7, 7, ";base64");
+	int media = starts_ci(s, n, "data:image/") || starts_ci(s, n, "data:video/") ||
+		    starts_ci(s, n, "data:audio/");
 	if (!b64 && !media)
 		return 0;
 	*content = comma + 1;

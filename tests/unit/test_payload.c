@@ -20,6 +20,7 @@
 
 #include <json-c/json.h>
 
+#include "base64.h"
 #include "buf.h"
 #include "ih_error.h"
 #include "payload.h"
@@ -972,6 +973,25 @@ static void test_media_discovery(void **state)
 	payload_free(p);
 	assert_null(strstr(rec, "data:video"));
 	free(rec);
+
+	/* Case-insensitive data: URIs; base64 with white space around it: found, and decoded. */
+	buf_reset(&b);
+	buf_printf(&b, "{\"id\":\"u\",\"output\":{\"a\":\"DATA:IMAGE/PNG;BASE64,%s\","
+		   "\"b\":\"Data:application/octet-stream;Base64,%s\",\"c\":\" \\t%s\","
+		   "\"d\":\"%s \\r\\n\",\"e\":\"  \",\"f\":\"DATA:text/plain,hello\"}}",
+		   red_b64, red_b64, red_b64, red_b64);
+	p = parse_str(b.data, IH_OK);
+	assert_int_equal(payload_image_count(p), 4);
+	static const char *const found[] = { "output.a", "output.b", "output.c", "output.d" };
+	for (size_t i = 0; i < 4; i++) {
+		const struct payload_image *im = payload_image(p, i);
+		unsigned char raw[128];
+		size_t rl;
+		assert_string_equal(im->where, found[i]);
+		assert_int_equal(b64_decode(im->text, im->len, raw, &rl), IH_OK);
+		assert_memory_equal(raw, "\x89PNG", 4);
+	}
+	payload_free(p);
 
 	/* Limits still bound it all: count (inside JSON strings too) and depth. */
 	buf_reset(&b);
