@@ -445,18 +445,6 @@ static int fetch_url(struct fetcher *f, const char *start, struct body *body, st
 	return rc;
 }
 
-static void iso_now(char *out, size_t outsz)
-{
-	struct timespec ts;
-	struct tm tm;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	time_t t = ts.tv_sec;
-	if (gmtime_r(&t, &tm) == NULL)
-		memset(&tm, 0, sizeof tm);
-	size_t n = strftime(out, outsz, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, outsz - n, ".%03ldZ", ts.tv_nsec / 1000000L);
-}
-
 static void add_field(struct buf *b, const char *key, const char *v)
 {
 	if (v == NULL || v[0] == '\0')
@@ -472,7 +460,9 @@ static void log_attempt(struct fetcher *f, const char *dir, const struct payload
 	char when[40], shown[FETCH_GUARD_MAX_URL + 1];
 	struct buf b = { 0 };
 	const char *slash = strrchr(dir, '/');
-	iso_now(when, sizeof when);
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	logline_time(&now, when, sizeof when);
 	buf_printf(&b, "{\"time\":\"%s\",\"event\":\"fetch\",\"outcome\":\"%s\"", when, outcome);
 	add_field(&b, "id", slash ? slash + 1 : dir);
 	add_field(&b, "dir", dir);

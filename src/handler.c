@@ -304,16 +304,6 @@ static int store_image(struct handler *h, struct store_job *job, struct payload 
 	return rc;
 }
 
-static void iso_time(const struct timespec *ts, char *out, size_t outsz)
-{
-	struct tm tm;
-	time_t s = ts->tv_sec;
-	if (gmtime_r(&s, &tm) == NULL)
-		memset(&tm, 0, sizeof tm);
-	size_t n = strftime(out, outsz, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, outsz - n, ".%03ldZ", ts->tv_nsec / 1000000L);
-}
-
 /*
  * Replicate's progress events (start, output, logs) refresh job.json and one
  * record until the job has a final record; after it they are duplicates.
@@ -422,7 +412,7 @@ static int store_job(struct handler *h, struct payload *p, struct job_state *js,
 		js->error[0] = '\0';   /* a helper call: nothing was lost */
 
 	char received[40];
-	iso_time(&js->log.when, received, sizeof received);
+	logline_time(&js->log.when, received, sizeof received);
 	const char *hook = payload_webhook(p);
 	size_t hook_len = 0;
 	char *hook_red = hook ? auth_redact(h->settings, hook, strlen(hook), &hook_len) : NULL;

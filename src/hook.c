@@ -39,14 +39,9 @@ int hook_log_line(const char *dir, const char *id, const char *outcome, const ch
 		  int exit_status, int sig, int timed_out, long ms, struct buf *out)
 {
 	struct timespec now;
-	struct tm tm;
 	char when[40];
 	clock_gettime(CLOCK_REALTIME, &now);
-	time_t sec = now.tv_sec;
-	if (gmtime_r(&sec, &tm) == NULL)
-		memset(&tm, 0, sizeof tm);
-	size_t n = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(when + n, sizeof when - n, ".%03ldZ", now.tv_nsec / 1000000L);
+	logline_time(&now, when, sizeof when);
 	/* "event" right after "time": imagehook stats counts such lines as events, not deliveries. */
 	int rc = buf_printf(out, "{\"time\":\"%s\",\"event\":\"on_stored\",\"id\":", when);
 	if (rc == IH_OK)

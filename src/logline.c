@@ -31,15 +31,20 @@ static int add_i64(struct buf *out, const char *key, int present, int64_t v)
 	return buf_printf(out, ",\"%s\":%" PRId64, key, v);
 }
 
-int logline_format(const struct logline_fields *f, struct buf *out)
+void logline_time(const struct timespec *ts, char *out, size_t outsz)
 {
 	struct tm tm;
-	char when[40];
-	time_t sec = f->when.tv_sec;
+	time_t sec = ts->tv_sec;
 	if (gmtime_r(&sec, &tm) == NULL)
 		memset(&tm, 0, sizeof tm);
-	size_t n = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(when + n, sizeof when - n, ".%03ldZ", f->when.tv_nsec / 1000000L);
+	size_t n = strftime(out, outsz, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, outsz - n, ".%03ldZ", ts->tv_nsec / 1000000L);
+}
+
+int logline_format(const struct logline_fields *f, struct buf *out)
+{
+	char when[40];
+	logline_time(&f->when, when, sizeof when);
 
 	int rc = buf_printf(out, "{\"time\":\"%s\"", when);
 	if (rc == IH_OK)

@@ -45,6 +45,12 @@ struct logline_fields {
  */
 int logline_format(const struct logline_fields *f, struct buf *out);
 
+/*
+ * Writes ts as the log's time, ISO 8601 UTC with milliseconds
+ * ("2026-11-27T14:03:07.123Z"), into out (at least 32 bytes). Pure.
+ */
+void logline_time(const struct timespec *ts, char *out, size_t outsz);
+
 /* An O_APPEND log file that notices when it was rotated away. */
 struct logfile {
 	char *path;

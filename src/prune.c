@@ -101,14 +101,9 @@ static void log_pruned(struct pruner *p, const char *dir, const char *id, const 
 {
 	struct buf line = { 0 };
 	struct timespec now;
-	struct tm tm;
 	char when[40];
 	clock_gettime(CLOCK_REALTIME, &now);
-	time_t sec = now.tv_sec;
-	if (gmtime_r(&sec, &tm) == NULL)
-		memset(&tm, 0, sizeof tm);
-	size_t n = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(when + n, sizeof when - n, ".%03ldZ", now.tv_nsec / 1000000L);
+	logline_time(&now, when, sizeof when);
 	/* "event" right after "time": imagehook stats counts it as an event, not a delivery. */
 	int rc = buf_printf(&line, "{\"time\":\"%s\",\"event\":\"pruned\",\"id\":", when);
 	if (rc == IH_OK)
