@@ -652,6 +652,17 @@ static void handle_face(struct handler *h, const struct req_meta *m, enum health
 	}
 }
 
+/* The outcome of a signature check that failed (rc): out of memory, or refused saying why. */
+static enum outcome signature_refused(struct job_state *js, int rc, const char *why)
+{
+	if (rc == IH_ERR_NOMEM) {
+		set_error(js, NULL, rc);
+		return OUTCOME_STORAGE_ERROR;
+	}
+	snprintf(js->error, sizeof js->error, "signature: %s", why);
+	return OUTCOME_UNAUTHORIZED;
+}
+
 void handler_handle(struct handler *h, const struct req_meta *m, body_reader_fn read,
 		    void *read_ctx, struct reply *r)
 {
@@ -767,11 +778,7 @@ void handler_handle(struct handler *h, const struct req_meta *m, body_reader_fn 
 					  h->body.data ? h->body.data : "", h->body.len,
 					  js.log.when.tv_sec, &why);
 		if (rc != IH_OK) {
-			oc = rc == IH_ERR_NOMEM ? OUTCOME_STORAGE_ERROR : OUTCOME_UNAUTHORIZED;
-			if (rc == IH_ERR_NOMEM)
-				set_error(&js, NULL, rc);
-			else
-				snprintf(js.error, sizeof js.error, "signature: %s", why);
+			oc = signature_refused(&js, rc, why);
 			goto answer;
 		}
 		js.fal_signed = 1;
@@ -783,11 +790,7 @@ void handler_handle(struct handler *h, const struct req_meta *m, body_reader_fn 
 				      h->body.data ? h->body.data : "", h->body.len,
 				      js.log.when.tv_sec, &why);
 		if (rc != IH_OK) {
-			oc = rc == IH_ERR_NOMEM ? OUTCOME_STORAGE_ERROR : OUTCOME_UNAUTHORIZED;
-			if (rc == IH_ERR_NOMEM)
-				set_error(&js, NULL, rc);
-			else
-				snprintf(js.error, sizeof js.error, "signature: %s", why);
+			oc = signature_refused(&js, rc, why);
 			goto answer;
 		}
 	}
