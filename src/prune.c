@@ -299,6 +299,18 @@ static int is_year(const char *s) { return is_digits(s, 4); }
 static int is_2(const char *s) { return is_digits(s, 2); }
 static int is_entry(const char *s) { return strcmp(s, ".") != 0 && strcmp(s, "..") != 0; }
 
+/* Opens the folder name in base and lists it (list_dir()); the folder, or -1 when either fails. */
+static int open_listed(int base, const char *name, int (*keep)(const char *), char ***names,
+		       size_t *n)
+{
+	int fd = open_dir_at(base, name);
+	if (fd >= 0 && list_dir(fd, keep, names, n) != 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 /* Walks top/YYYY/MM/DD; for jobs each job folder, for rejected whole day folders by date. */
 static void walk(struct pruner *p, const char *top, int jobs)
 {
@@ -313,23 +325,17 @@ static void walk(struct pruner *p, const char *top, int jobs)
 		return;
 	}
 	for (size_t y = 0; y < ny; y++) {
-		int yfd = open_dir_at(topfd, ys[y]);
 		char **ms;
 		size_t nm;
-		if (yfd < 0 || list_dir(yfd, is_2, &ms, &nm) != 0) {
-			if (yfd >= 0)
-				close(yfd);
+		int yfd = open_listed(topfd, ys[y], is_2, &ms, &nm);
+		if (yfd < 0)
 			continue;
-		}
 		for (size_t m = 0; m < nm; m++) {
-			int mfd = open_dir_at(yfd, ms[m]);
 			char **ds;
 			size_t nd;
-			if (mfd < 0 || list_dir(mfd, is_2, &ds, &nd) != 0) {
-				if (mfd >= 0)
-					close(mfd);
+			int mfd = open_listed(yfd, ms[m], is_2, &ds, &nd);
+			if (mfd < 0)
 				continue;
-			}
 			for (size_t d = 0; d < nd; d++) {
 				char date[16];
 				snprintf(date, sizeof date, "%.4s/%.2s/%.2s", ys[y], ms[m], ds[d]);
@@ -345,14 +351,11 @@ static void walk(struct pruner *p, const char *top, int jobs)
 					}
 					continue;
 				}
-				int dfd = open_dir_at(mfd, ds[d]);
 				char **js;
 				size_t nj;
-				if (dfd < 0 || list_dir(dfd, is_entry, &js, &nj) != 0) {
-					if (dfd >= 0)
-						close(dfd);
+				int dfd = open_listed(mfd, ds[d], is_entry, &js, &nj);
+				if (dfd < 0)
 					continue;
-				}
 				for (size_t j = 0; j < nj; j++) {
 					if (strncmp(js[j], PRUNE_PREFIX, strlen(PRUNE_PREFIX)) == 0) {
 						if (!p->dry_run)
