@@ -426,13 +426,9 @@ static void digest_name(const char *s, const char *shown, size_t max, int dots, 
 		snprintf(out + o, outsz - o, "~%s", hex);
 }
 
-int store_safe_name(const char *id, const char *shown, char *out, size_t outsz)
+int store_safe_name(const char *id, char *out, size_t outsz)
 {
 	size_t n = strlen(id);
-	if (shown != NULL && strcmp(shown, id) != 0) {
-		digest_name(id, shown, 64, 1, out, outsz);
-		return 1;
-	}
 	int keep = n >= 1 && n <= 128 && id[0] != '.';
 	for (size_t i = 0; keep && i < n; i++)
 		keep = safe_char((unsigned char)id[i]);
@@ -782,7 +778,6 @@ int store_job_begin(struct store *st, const char *id, const char *shown, time_t 
 		snprintf(key, kn, "%s~%s", shown, hex);
 		id = key;
 	}
-	shown = NULL;
 	struct store_job *job = calloc(1, sizeof *job);
 	if (job == NULL) {
 		free(key);
@@ -790,7 +785,7 @@ int store_job_begin(struct store *st, const char *id, const char *shown, time_t 
 	}
 	job->st = st;
 	if (st->s3 != NULL) {
-		int rc = store_s3_job_begin(st->s3, id, shown, now, &job->s3);
+		int rc = store_s3_job_begin(st->s3, id, now, &job->s3);
 		free(key);
 		if (rc != IH_OK) {
 			free(job);
@@ -800,16 +795,15 @@ int store_job_begin(struct store *st, const char *id, const char *shown, time_t 
 		return IH_OK;
 	}
 	job->dayfd = job->dirfd = job->stagefd = job->shardfd = -1;
-	/* An id holding a secret is recorded, like its name is made, from its redacted form. */
-	const char *recorded = shown != NULL ? shown : id;
-	job->id_len = strlen(recorded);
-	job->id = strdup(recorded);
+	/* An id holding a secret is recorded, like its name is made, as its key. */
+	job->id_len = strlen(id);
+	job->id = strdup(id);
 	if (job->id == NULL) {
 		free(key);
 		free(job);
 		return IH_ERR_NOMEM;
 	}
-	job->mapped = store_safe_name(id, shown, job->name, sizeof job->name);
+	job->mapped = store_safe_name(id, job->name, sizeof job->name);
 	free(key);
 	snprintf(job->stage, sizeof job->stage, STAGE_PREFIX "%s", job->name);
 	int rc;

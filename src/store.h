@@ -63,13 +63,11 @@ void store_close(struct store *st);
  * other id becomes its safe characters (others as '_', at most 64, never a leading
  * '.') + '~' + the 64 hex digits of its SHA-256. Kept names never hold '~', mapped
  * ones always do; the store also records a mapped id in its folder and never
- * reuses a folder that records another. shown is the id as it may be written
- * (auth_redact()): NULL or the id itself when it holds no secret; when it differs
- * the id is always mapped and the readable part is made of shown's characters, so
- * no part of a secret is in the name (only in what its hash was taken of). outsz
- * must be at least STORE_NAME_MAX. Pure. Returns 1 if the id was mapped, 0 if kept.
+ * reuses a folder that records another. An id that holds a secret is mapped from
+ * its key (store_job_begin()), never from itself. outsz must be at least
+ * STORE_NAME_MAX. Pure. Returns 1 if the id was mapped, 0 if kept.
  */
-int store_safe_name(const char *id, const char *shown, char *out, size_t outsz);
+int store_safe_name(const char *id, char *out, size_t outsz);
 
 /*
  * Maps a delivery status to the stem of its record and image names, injectively:

@@ -80,15 +80,11 @@ static int key_of(const struct store_s3_job *job, const char *name, char *key, s
 	return n > 0 && (size_t)n < keysz ? IH_OK : IH_ERR_LIMIT;
 }
 
-int store_s3_job_begin(struct store_s3 *st, const char *id, const char *shown, time_t now,
-		       struct store_s3_job **out)
+int store_s3_job_begin(struct store_s3 *st, const char *id, time_t now, struct store_s3_job **out)
 {
 	(void)now;
 	char name[STORE_NAME_MAX], key[16 + STORE_NAME_MAX];
-	int mapped = store_safe_name(id, shown, name, sizeof name);
-	/* An id holding a secret is recorded as its name is made: redacted. */
-	if (shown != NULL)
-		id = shown;
+	int mapped = store_safe_name(id, name, sizeof name);
 	st->error[0] = '\0';
 	struct store_s3_job *job = calloc(1, sizeof *job);
 	if (job == NULL)

@@ -33,12 +33,12 @@ const char *store_s3_error(const struct store_s3 *st);
  * Begins a delivery of job id: creates jobs/<name>/id with If-None-Match: * (new
  * job) or finds it (existing job; IH_ERR_BAD_ID when it records another id). No
  * lock: receivers on other hosts cannot share one; the conditional record at
- * commit decides. shown as for store_job_begin(): the name is made and the id
- * object written from it when the id holds a secret. Returns IH_OK or an ih_err
+ * commit decides. id holds no secret (store_job_begin() passes an id that holds
+ * one as its key). Returns IH_OK or an ih_err
  * (IH_ERR_IO when the store failed or timed out); the caller ends it with
  * store_s3_job_end().
  */
-int store_s3_job_begin(struct store_s3 *st, const char *id, const char *shown, time_t now,
+int store_s3_job_begin(struct store_s3 *st, const char *id, time_t now,
 		       struct store_s3_job **out);
 
 /* 1 when this delivery created the job, else 0. */

@@ -167,8 +167,8 @@ static void test_store_commit_once(void **state)
 	assert_int_equal(store_s3_open(&c, &b), IH_OK);
 	struct store_s3_job *ja = NULL, *jb = NULL;
 	/* Two receivers begin the same new job at once: one of them created it. */
-	assert_int_equal(store_s3_job_begin(a, "job-1", NULL, 0, &ja), IH_OK);
-	assert_int_equal(store_s3_job_begin(b, "job-1", NULL, 0, &jb), IH_OK);
+	assert_int_equal(store_s3_job_begin(a, "job-1", 0, &ja), IH_OK);
+	assert_int_equal(store_s3_job_begin(b, "job-1", 0, &jb), IH_OK);
 	assert_int_equal(store_s3_job_is_new(ja), 1);
 	assert_int_equal(store_s3_job_is_new(jb), 0);
 	assert_string_equal(store_s3_job_dir(ja), "jobs/job-1");
@@ -201,7 +201,7 @@ static void test_store_commit_once(void **state)
 
 	/* A mapped id's name is never shared: the id object is checked. */
 	const char *odd = "id with spaces/and slashes";
-	assert_int_equal(store_s3_job_begin(a, odd, NULL, 0, &ja), IH_OK);
+	assert_int_equal(store_s3_job_begin(a, odd, 0, &ja), IH_OK);
 	assert_int_equal(store_s3_job_is_new(ja), 1);
 	char key[256];
 	snprintf(key, sizeof key, "%s/id", store_s3_job_dir(ja));
@@ -210,7 +210,7 @@ static void test_store_commit_once(void **state)
 	struct s3_reply r = { 0 };
 	assert_int_equal(s3_new(&c, &raw), IH_OK);
 	assert_int_equal(s3_put(raw, key, "another id", 10, 0, &r), IH_OK);
-	assert_int_equal(store_s3_job_begin(b, odd, NULL, 0, &jb), IH_ERR_BAD_ID);
+	assert_int_equal(store_s3_job_begin(b, odd, 0, &jb), IH_ERR_BAD_ID);
 	assert_true(strlen(store_s3_error(b)) > 0);
 
 	/* A body kept whole under rejected/, its key naming this host. */

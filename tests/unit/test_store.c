@@ -148,8 +148,8 @@ static int map(const char *id, char out[NAME_MAX_OUT])
 {
 	char again[NAME_MAX_OUT];
 	last_id = id;
-	int mapped = store_safe_name(id, NULL, out, NAME_MAX_OUT);
-	assert_int_equal(store_safe_name(id, NULL, again, sizeof again), mapped);
+	int mapped = store_safe_name(id, out, NAME_MAX_OUT);
+	assert_int_equal(store_safe_name(id, again, sizeof again), mapped);
 	assert_string_equal(out, again);
 	assert_valid_name(out);
 	return mapped;
@@ -240,7 +240,7 @@ static void test_safe_name_respects_outsz(void **state)
 	memset(id, '/', sizeof id - 1);
 	id[sizeof id - 1] = '\0';
 	memset(area, 'G', sizeof area);
-	store_safe_name(id, NULL, area, NAME_MAX_OUT);
+	store_safe_name(id, area, NAME_MAX_OUT);
 	for (size_t i = NAME_MAX_OUT; i < sizeof area; i++)
 		assert_int_equal(area[i], 'G');
 	assert_non_null(memchr(area, '\0', NAME_MAX_OUT));
