@@ -17,7 +17,8 @@
 #               on one Ceph bucket (bench/s3.sh, a throw-away cluster), appended
 #   --out       where the markdown goes (default: bench/RESULTS.md in the source tree)
 # Environment:
-#   IHBENCH_BUILDDIR      the configured build tree (default: the source tree)
+#   IHBENCH_BUILDDIR      the build tree (default: build/ of the source tree, the one
+#                         scripts/setup.sh makes; configured there if it is not yet)
 #   IHBENCH_PAYLOADS      reuse payloads generated earlier by bench/gen.py into this folder
 #   IHBENCH_LIGHTTPD_CONF a lighttpd config template to use instead of the shipped one
 #   IHBENCH_PEER_DIR      where peer_flask.py is (default: ../shared/bench beside the tree)
@@ -44,7 +45,7 @@ while [ $# -gt 0 ]; do
 done
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-build=${IHBENCH_BUILDDIR:-$top}
+build=${IHBENCH_BUILDDIR:-$top/build}
 out=${out:-$top/bench/RESULTS.md}
 py=/usr/bin/python3
 if [ $quick = 1 ]; then
@@ -95,7 +96,7 @@ ihbin= nullbin= benchbin= durablebin=
 if [ ! -f "$build/Makefile" ]; then
 	say "configuring $build"
 	{ [ -x "$top/configure" ] || (cd "$top" && autoreconf -fi); } >"$T/configure.log" 2>&1 &&
-		(cd "$build" && "$top/configure") >>"$T/configure.log" 2>&1 ||
+		(mkdir -p "$build" && cd "$build" && "$top/configure") >>"$T/configure.log" 2>&1 ||
 		say "configure failed (see $T/configure.log with IHBENCH_KEEP=1)"
 fi
 if [ -f "$build/Makefile" ]; then
@@ -249,7 +250,7 @@ lighttpd_start() {
 	server.bind = "127.0.0.1"
 	server.port = $port
 	server.errorlog = "$T/lighttpd-$server.log"
-	server.upload-dirs = ( "$T/upload" )
+	server.upload-dirs = ( "${IHBENCH_UPLOAD_DIR:-$T/upload}" )
 	include "$T/imagehook.conf"
 	EOF
 	# Its own stdio (and so its children's) away from ours: a backend that outlives
