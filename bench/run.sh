@@ -232,11 +232,27 @@ run_ihbench() {
 	if [ $rc -gt 1 ]; then say "ihbench failed ($rc) on $server/$payload"; return 1; fi
 }
 
+# retire dir: moves a finished cell's output out of the way, emptying its files but
+# deleting none. ext4 without a journal (this project's test VMs) skips every inode
+# freed in the last minute or more on each file it creates, looking each one up: the
+# rm -rf of one cell's thousands of files made whichever cell came next pay for them,
+# a different receiver each round. Truncated files give their space back and keep
+# their inodes until the end of the run (cleanup's rm -rf).
+retired=0
+retire() {
+	[ -e "$1" ] || return 0
+	retired=$((retired + 1))
+	mkdir -p "$T/retired"
+	mv "$1" "$T/retired/$retired"
+	find "$T/retired/$retired" -type f -size +0c -exec truncate -s 0 -- {} +
+}
+
 # lighttpd_start name binary: a fresh lighttpd (and output folder) serving binary; sets
 # lp, port, poller (the RSS poller) and url.
 lighttpd_start() {
 	local server=$1 bin=$2
-	rm -rf "$T/sbin" "$T/var" "$T/run" "$T/etc" "$T/upload"
+	retire "$T/var"
+	rm -rf "$T/sbin" "$T/run" "$T/etc" "$T/upload"
 	mkdir -p "$T/sbin" "$T/var/lib/imagehook" "$T/var/log/imagehook" "$T/run/lighttpd" \
 		"$T/run/imagehook" "$T/etc/imagehook" "$T/upload" "$T/www"
 	ln -s "$bin" "$T/sbin/imagehook"
@@ -333,7 +349,8 @@ start_peer() {
 
 peer_cell() { # payload round
 	[ -n "$peer_port" ] || return 1
-	rm -rf "$T/peer-out"/*
+	retire "$T/peer-out"
+	mkdir -p "$T/peer-out"
 	run_ihbench peer "$1" "http://127.0.0.1:$peer_port/callback" || return 1
 	printf '{"server":"peer","payload":"%s","round":%s,"bench":%s}\n' "$1" "$2" \
 		"$(cat "$T/bench.json")" >>"$cells"

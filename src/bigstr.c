@@ -2,6 +2,7 @@
 #include "ih_config.h"
 
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,32 @@ static int image_like(const char *s, size_t n)
 }
 
 /*
+ * 1 when s[0..n) is all printable ASCII (0x20..0x7e). Eight bytes at a time: of
+ * each byte's low seven bits y, y + 0x01 reaches 0x80 only for 0x7f and y + 0x60
+ * only from 0x20 on; no sum carries into the next byte. Byte-wise, this loop was a
+ * tenth of a 41 MB delivery's CPU time.
+ */
+static int printable(const char *s, size_t n)
+{
+	const uint64_t high = 0x8080808080808080u, low7 = 0x7f7f7f7f7f7f7f7fu;
+	const uint64_t ones = 0x0101010101010101u, from20 = 0x6060606060606060u;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w, y;
+		memcpy(&w, s + i, 8);
+		y = w & low7;
+		if (((w | (y + ones) | ~(y + from20)) & high) != 0)
+			return 0;
+	}
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c > 0x7e)
+			return 0;
+	}
+	return 1;
+}
+
+/*
  * Finds the end of the string whose content starts at p (after the opening
  * quote); returns the offset of the closing quote or len if none. *simple is
  * cleared when the content holds anything but printable ASCII and \/ \n \r \t.
@@ -70,11 +97,8 @@ static size_t string_end(const char *body, size_t len, size_t p, int *simple)
 		const char *bs = memchr(q, '\\', run);
 		if (bs != NULL)
 			run = (size_t)(bs - q);
-		for (size_t i = 0; i < run && *simple; i++) {
-			unsigned char c = (unsigned char)q[i];
-			if (c < 0x20 || c > 0x7e)
-				*simple = 0;
-		}
+		if (*simple && !printable(q, run))
+			*simple = 0;
 		p += run;
 		if (p >= len)
 			return len;

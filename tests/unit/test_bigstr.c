@@ -184,6 +184,33 @@ static void test_other_escapes_and_bytes_not_lifted(void **state)
 	}
 }
 
+/*
+ * Every byte outside 0x20..0x7e, at every offset of an 8-byte word (the scan reads
+ * eight at a time) and in the tail, keeps the string in place; the edges 0x20 and
+ * 0x7e do not.
+ */
+static void test_each_byte_at_each_offset(void **state)
+{
+	(void)state;
+	for (size_t pos = 4990; pos < 5005; pos++) {
+		for (int c = 1; c < 256; c++) {
+			if (c == '"' || c == '\\')
+				continue;
+			char *img = png_b64(5005);
+			img[pos] = (char)c;
+			char *body = cat("[\"", img, "\"]", NULL, NULL);
+			struct bigstr b;
+			assert_int_equal(bigstr_extract(body, strlen(body), 4096, &b), IH_OK);
+			int printable = c >= 0x20 && c <= 0x7e;
+			if ((size_t)b.n != (printable ? 1u : 0u))
+				fail_msg("byte 0x%02x at %zu: %zu strings lifted", c, pos, (size_t)b.n);
+			bigstr_free(&b);
+			free(body);
+			free(img);
+		}
+	}
+}
+
 static void test_not_json_copied_as_is(void **state)
 {
 	(void)state;
@@ -266,6 +293,7 @@ int main(void)
 		cmocka_unit_test(test_short_and_non_image_strings_stay),
 		cmocka_unit_test(test_simple_escapes_unescaped),
 		cmocka_unit_test(test_other_escapes_and_bytes_not_lifted),
+		cmocka_unit_test(test_each_byte_at_each_offset),
 		cmocka_unit_test(test_not_json_copied_as_is),
 		cmocka_unit_test(test_forged_markers_refused),
 		cmocka_unit_test(test_many_escapes_linear),
