@@ -23,6 +23,7 @@
 #   IHBENCH_LIGHTTPD_CONF a lighttpd config template to use instead of the shipped one
 #   IHBENCH_PEER_DIR      where peer_flask.py is (default: ../shared/bench beside the tree)
 #   IHBENCH_KEEP=1        keep the temporary folder (configs, logs, payloads)
+#   IHBENCH_UPLOAD_DIR    lighttpd's server.upload-dirs (default: a folder of the run's own)
 # Needs: lighttpd, python3 + python3-pil; for the peer python3-flask and gunicorn.
 set -euo pipefail
 
@@ -46,6 +47,8 @@ done
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${IHBENCH_BUILDDIR:-$top/build}
+# A source tree configured in place cannot also have a VPATH build: use it as it is.
+if [ -z "${IHBENCH_BUILDDIR:-}" ] && [ -f "$top/config.status" ]; then build=$top; fi
 out=${out:-$top/bench/RESULTS.md}
 py=/usr/bin/python3
 if [ $quick = 1 ]; then

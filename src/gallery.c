@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -131,40 +130,6 @@ int gallery_put_file(struct gal *g, int dirfd, const char *name, const void *dat
 	if (rc != IH_OK)
 		(void)unlinkat(dirfd, tmp, 0);   /* best effort: the error reported is rc */
 	return rc;
-}
-
-int gallery_swap_file(struct gal *g, int dirfd, const char *name, const void *data, size_t len)
-{
-#ifdef RENAME_EXCHANGE
-	char spare[320];
-	struct stat sb;
-	snprintf(spare, sizeof spare, ".spare.%.200s", name);
-	int fd = openat(dirfd, spare, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return gallery_put_file(g, dirfd, name, data, len);   /* a symlink planted: not ours */
-	/* Only a plain file of ours, linked once, is overwritten. */
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_nlink != 1 ||
-	    ftruncate(fd, 0) != 0) {
-		close(fd);
-		return gallery_put_file(g, dirfd, name, data, len);
-	}
-	int rc = IH_OK;
-	if (store_write_all(fd, data, len) != 0) {
-		rc = fail_errno();
-		close(fd);
-		return rc;
-	}
-	if (close(fd) != 0)
-		return fail_errno();
-	if (renameat2(dirfd, spare, dirfd, name, RENAME_EXCHANGE) == 0)
-		return IH_OK;
-	/* The first version (nothing to exchange with), or a file system without exchange. */
-	if (errno != ENOENT && errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
-		return fail_errno();
-	return renameat(dirfd, spare, dirfd, name) == 0 ? IH_OK : fail_errno();
-#else
-	return gallery_put_file(g, dirfd, name, data, len);
-#endif
 }
 
 int gallery_get_file(int dirfd, const char *name, size_t cap, char **data, size_t *len)
@@ -533,22 +498,6 @@ void gallery_job_stored(const struct settings *s, const char *job_dir)
 /* ---- imagehook gallery ------------------------------------------------------- */
 
 /* Removes temporary files older than an hour from dirfd: what a crash mid-write left. */
-/*
- * Removes every spare of gallery_swap_file() from dirfd: each holds an older
- * version of its page, which may show the card of a job deleted since (a prune).
- */
-static void remove_spares(int dirfd)
-{
-	DIR *d = gallery_listing(dirfd);
-	struct dirent *de;
-	if (d == NULL)
-		return;
-	while ((de = readdir(d)) != NULL)
-		if (strncmp(de->d_name, ".spare.", 7) == 0)
-			(void)unlinkat(dirfd, de->d_name, 0);   /* best effort */
-	closedir(d);
-}
-
 static void sweep_tmp(int dirfd)
 {
 	DIR *d = gallery_listing(dirfd);
@@ -708,9 +657,6 @@ int gallery_main(const struct settings *s, int argc, char **argv, FILE *out, FIL
 	}
 	if (rc == IH_OK && (qfd = gallery_open_private(g.galfd, ".queue", O_RDWR | O_APPEND | O_CREAT)) >= 0)
 		drain(&g, qfd, err);
-	/* Still under the lock: no delivery makes a spare meanwhile. */
-	if (rc == IH_OK)
-		remove_spares(g.galfd);
 	if (rc == IH_OK) {
 		char *abs = realpath(s->output_dir, NULL);
 		fprintf(out, "gallery: %u job%s in %lu day%s, %u thumbnail%s made, %u card%s of deleted "

@@ -83,17 +83,6 @@ struct gal {
 
 /* Writes name in dirfd whole: temporary name, write, rename (no fsync). Returns IH_OK or an ih_err. */
 int gallery_put_file(struct gal *g, int dirfd, const char *name, const void *data, size_t len);
-/*
- * The same for a page rewritten again and again (a day page, the index): the text
- * goes into .spare.<name>, which is then exchanged with name (renameat2
- * RENAME_EXCHANGE), so the old version is the next spare. A plain rename frees
- * the old file's inode and the next write allocates one: on ext4 without a journal
- * every allocation then skips, one by one, each inode freed in the last minute, so
- * a page rewritten a hundred times a second made every file creation of the
- * receiver slower. Falls back to gallery_put_file() where there is no exchange. The
- * cost: a reader still sending the version two rewrites back sees it cut short.
- */
-int gallery_swap_file(struct gal *g, int dirfd, const char *name, const void *data, size_t len);
 /* Reads a whole file of at most cap bytes into a malloc'd, NUL-terminated buffer the caller frees. */
 int gallery_get_file(int dirfd, const char *name, size_t cap, char **data, size_t *len);
 /*

@@ -331,7 +331,7 @@ static int render_page(struct gal *g, const char *day, unsigned page)
 		else
 			snprintf(name, sizeof name, "%s-p%u.html", day, page);
 		if (rc == IH_OK)
-			rc = gallery_swap_file(g, g->galfd, name, out.data, out.len);
+			rc = gallery_put_file(g, g->galfd, name, out.data, out.len);
 	}
 	buf_free(&out);
 	free_entries(e, m);
@@ -412,7 +412,7 @@ static int render_index(struct gal *g)
 	if (rc == IH_OK)
 		rc = gallery_index_html(days, k, n, more, 0, &out);
 	if (rc == IH_OK)
-		rc = gallery_swap_file(g, g->galfd, "index.html", out.data, out.len);
+		rc = gallery_put_file(g, g->galfd, "index.html", out.data, out.len);
 	buf_free(&out);
 	return rc;
 }
@@ -433,7 +433,7 @@ static int render_days(struct gal *g)
 		rc = gallery_index_html(days, k, n, 0, 1, &out);
 	}
 	if (rc == IH_OK)
-		rc = gallery_swap_file(g, g->galfd, "days.html", out.data, out.len);
+		rc = gallery_put_file(g, g->galfd, "days.html", out.data, out.len);
 	if (cardsfd >= 0)
 		close(cardsfd);
 	gallery_free_list(days, n);
@@ -488,15 +488,13 @@ static void remove_pages(struct gal *g, const char *day, unsigned from, unsigned
 {
 	char name[64];
 	for (unsigned p = from; p <= to || p < from + 2; p++) {
-		snprintf(name, sizeof name, ".spare.%s-p%u.html", day, p);
-		(void)unlinkat(g->galfd, name, 0);   /* its spare (gallery_swap_file) */
-		if (unlinkat(g->galfd, name + 7, 0) != 0 && errno == ENOENT && p > to)
+		snprintf(name, sizeof name, "%s-p%u.html", day, p);
+		if (unlinkat(g->galfd, name, 0) != 0 && errno == ENOENT && p > to)
 			break;
 	}
 	if (newest) {
-		snprintf(name, sizeof name, ".spare.%s.html", day);
-		(void)unlinkat(g->galfd, name, 0);
-		(void)unlinkat(g->galfd, name + 7, 0);   /* best effort: a stale page only */
+		snprintf(name, sizeof name, "%s.html", day);
+		(void)unlinkat(g->galfd, name, 0);   /* best effort: a stale page only */
 	}
 }
 

@@ -1148,60 +1148,6 @@ static void test_pages_after_stores(void **state)
 	free(index);
 }
 
-static ino_t inode_of(const struct fx *fx, const char *rel)
-{
-	char path[512];
-	struct stat sb;
-	snprintf(path, sizeof path, "%s/%s", fx->root, rel);
-	return lstat(path, &sb) == 0 ? sb.st_ino : 0;
-}
-
-/*
- * A page rewritten by every delivery is exchanged with its spare, not replaced: the
- * same two inodes hold the page and its spare however often it is written (no
- * inode freed and allocated per delivery), the page is always the newest, and a
- * rebuild (what a prune runs) leaves no spare holding an older version behind.
- */
-static void test_pages_swap_with_spares(void **state)
-{
-	struct fx *fx = *state;
-	store(fx, "job-0", T_NOV27, "2026-11-27T12:00:00.000Z", "COMPLETED", 200, 1);
-	store(fx, "job-1", T_NOV27 + 1, "2026-11-27T12:00:01.000Z", "COMPLETED", 200, 1);
-	ino_t page = inode_of(fx, "gallery/2026-11-27.html");
-	ino_t spare = inode_of(fx, "gallery/.spare.2026-11-27.html");
-	ino_t index = inode_of(fx, "gallery/index.html");
-	ino_t ispare = inode_of(fx, "gallery/.spare.index.html");
-	assert_true(page != 0 && spare != 0 && index != 0 && ispare != 0);
-	for (int i = 2; i < 7; i++) {
-		char name[16], received[32];
-		snprintf(name, sizeof name, "job-%d", i);
-		snprintf(received, sizeof received, "2026-11-27T12:00:%02d.000Z", i);
-		store(fx, name, T_NOV27 + i, received, "COMPLETED", 200, 1);
-		ino_t p = inode_of(fx, "gallery/2026-11-27.html");
-		ino_t q = inode_of(fx, "gallery/.spare.2026-11-27.html");
-		assert_true((p == page && q == spare) || (p == spare && q == page));
-		ino_t x = inode_of(fx, "gallery/index.html");
-		assert_true(x == index || x == ispare);
-		char *day = slurp(fx, "gallery/2026-11-27.html");
-		assert_non_null(day);
-		assert_non_null(strstr(day, name));
-		free(day);
-	}
-	char *argv[] = { "gallery", NULL };
-	FILE *devnull = fopen("/dev/null", "w");
-	assert_non_null(devnull);
-	assert_int_equal(gallery_main(&fx->s, 1, argv, devnull, devnull), 0);
-	fclose(devnull);
-	assert_false(exists(fx, "gallery/.spare.2026-11-27.html"));
-	assert_false(exists(fx, "gallery/.spare.index.html"));
-	char *day = slurp(fx, "gallery/2026-11-27.html");
-	assert_non_null(day);
-	assert_non_null(strstr(day, "job-6"));
-	assert_non_null(strstr(day, "job-0"));
-	free(day);
-	assert_int_equal(leftovers(fx), 0);
-}
-
 static const char *secret_needle;
 static int secret_hits;
 
@@ -1583,7 +1529,6 @@ int main(void)
 		cmocka_unit_test(test_thumbnail_refusals),
 		cmocka_unit_test(test_thumbnail_cost),
 		cmocka_unit_test_setup_teardown(test_pages_after_stores, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pages_swap_with_spares, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pages_with_links, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rebuild_prunes_and_makes_thumbnails, setup,
