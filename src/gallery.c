@@ -451,28 +451,100 @@ static int open_lock(struct gal *g)
 	return gallery_open_private(g->galfd, ".lock", O_RDONLY | O_CREAT);
 }
 
-void gallery_job_stored(const struct settings *s, const char *job_dir)
+/* ---- who refreshes: the last delivery in flight, or one whose pages are stale ---------- */
+
+/*
+ * A delivery holds gallery/.busy shared (gallery_busy_begin()) from before it
+ * stores until its own gallery step. There, once it has queued its job and let go,
+ * it refreshes only when an exclusive try on .busy succeeds (no other delivery is
+ * between storing and its gallery step, so none comes after it to do the work) or
+ * when the last refresh, stamped on .lock's mtime, is GALLERY_STALE_MS old. Under
+ * load the pages are refreshed every GALLERY_STALE_MS with whatever has queued,
+ * instead of once per delivery; the last delivery of a burst refreshes at once.
+ *
+ * Why no job is left queued: a delivery that skips saw another's shared hold,
+ * taken before that one's own queue push and let go only after it, so that
+ * delivery reaches its gallery step after the skipped job was queued, and makes
+ * the same choice in turn. An exclusive try that succeeded is held only for an
+ * instant, and the one who holds it goes on to refresh. A delivery killed while
+ * holding leaves the queue to the next delivery, the fetcher or `imagehook gallery`.
+ */
+static int busy_open(const char *output_dir)
+{
+	struct gal g;
+	int fd = -1;
+	if (gal_open(&g, output_dir, NULL) == IH_OK)
+		fd = gallery_open_private(g.galfd, ".busy", O_RDONLY | O_CREAT);
+	gal_close(&g);
+	return fd;
+}
+
+int gallery_busy_begin(const struct settings *s)
+{
+	if (!s->gallery)
+		return -1;
+	int fd = busy_open(s->output_dir);
+	/* Unable to hold: this delivery refreshes when it is done, as if it were the last. */
+	if (fd >= 0 && lock(fd, LOCK_SH) != 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* True when no delivery holds .busy: the exclusive try, let go at once. */
+static int none_in_flight(int busyfd)
+{
+	if (busyfd < 0)
+		return 1;
+	int rc;
+	while ((rc = flock(busyfd, LOCK_EX | LOCK_NB)) != 0 && errno == EINTR)
+		;
+	if (rc != 0)
+		return errno != EWOULDBLOCK;   /* an error: refresh rather than leave it */
+	(void)flock(busyfd, LOCK_UN);
+	return 1;
+}
+
+/* True when the last refresh (lockfd's mtime) is GALLERY_STALE_MS old, or in the future. */
+static int pages_stale(int lockfd)
+{
+	struct stat sb;
+	struct timespec now;
+	if (fstat(lockfd, &sb) != 0 || clock_gettime(CLOCK_REALTIME, &now) != 0)
+		return 1;
+	long long ms = (long long)(now.tv_sec - sb.st_mtim.tv_sec) * 1000 +
+		       (now.tv_nsec - sb.st_mtim.tv_nsec) / 1000000;
+	return ms >= GALLERY_STALE_MS || ms < -GALLERY_STALE_MS;
+}
+
+void gallery_delivery_done(const struct settings *s, const char *job_dir, int busyfd)
 {
 	struct gal g;
 	struct gallery_jobref r;
-	int qfd = -1, lockfd = -1;
+	int qfd = -1, lockfd = -1, rc = IH_OK;
 
+	g.rootfd = g.galfd = -1;
 	if (!s->gallery)
-		return;
-	int rc = gallery_parse_job_dir(job_dir, &r);
-	if (rc == IH_OK) {
+		goto out;
+	if (job_dir != NULL && job_dir[0] != '\0')
+		rc = gallery_parse_job_dir(job_dir, &r);
+	if (rc == IH_OK)
 		rc = gal_open(&g, s->output_dir, &s->image);
-	} else {
-		g.rootfd = g.galfd = -1;
-	}
 	g.thumbnails = s->thumbnails;
 	if (rc == IH_OK && (qfd = gallery_open_private(g.galfd, ".queue", O_RDWR | O_APPEND | O_CREAT)) < 0)
 		rc = fail_errno();
-	if (rc == IH_OK)
+	if (rc == IH_OK && job_dir != NULL && job_dir[0] != '\0')
 		rc = queue_push(qfd, job_dir);
-	if (rc == IH_OK && (lockfd = open_lock(&g)) < 0)
+	/* Queued (or nothing to queue): this delivery is no longer one to wait for. */
+	if (busyfd >= 0)
+		(void)flock(busyfd, LOCK_UN);
+	if (rc != IH_OK || queue_empty(qfd))
+		goto out;
+	int probe = busyfd >= 0 ? busyfd : busy_open(s->output_dir);
+	if ((lockfd = open_lock(&g)) < 0)
 		rc = fail_errno();
-	while (rc == IH_OK) {
+	while (rc == IH_OK && (none_in_flight(probe) || pages_stale(lockfd))) {
 		if (flock(lockfd, LOCK_EX | LOCK_NB) != 0) {
 			if (errno == EINTR)
 				continue;
@@ -481,18 +553,30 @@ void gallery_job_stored(const struct settings *s, const char *job_dir)
 			break;   /* held: its holder places our job */
 		}
 		drain(&g, qfd, stderr);
+		/* The stamp pages_stale() reads; a .lock not ours to stamp only means refreshing more often. */
+		(void)futimens(lockfd, NULL);
 		(void)flock(lockfd, LOCK_UN);
 		if (queue_empty(qfd))
 			break;
 	}
+	if (probe >= 0 && probe != busyfd)
+		close(probe);
+out:
 	/* The job is stored and answered regardless: this is for the operator. */
-	if (rc != IH_OK)
+	if (rc != IH_OK && job_dir != NULL && job_dir[0] != '\0')
 		fprintf(stderr, "imagehook: gallery not updated for %s: %s\n", job_dir, ih_strerror(rc));
 	if (lockfd >= 0)
 		close(lockfd);
 	if (qfd >= 0)
 		close(qfd);
+	if (busyfd >= 0)
+		close(busyfd);
 	gal_close(&g);
+}
+
+void gallery_job_stored(const struct settings *s, const char *job_dir)
+{
+	gallery_delivery_done(s, job_dir, -1);
 }
 
 /* ---- imagehook gallery ------------------------------------------------------- */

@@ -20,6 +20,8 @@
 #define GALLERY_PAGE_JOBS 60
 /* The index lists this many days, the newest; days.html lists them all. */
 #define GALLERY_INDEX_DAYS 31
+/* Under load the pages are refreshed this often, in ms; the last delivery of a burst at once. */
+#define GALLERY_STALE_MS 250
 
 /*
  * Appends s[0..n) to out as HTML text, safe in element content and in quoted
@@ -53,15 +55,29 @@ int gallery_card_html(const struct payload_card *c, const char *job_dir,
 		      const struct gallery_thumb *thumbs, struct buf *out);
 
 /*
- * The call after a job was stored (not for a duplicate) and its answer sent
- * (handler_after_answer()): queues the job for the gallery, and unless another
+ * A delivery that may store a job calls this first (before it stores): it marks
+ * the delivery as in flight (a shared lock on <output>/gallery/.busy) so that the
+ * deliveries ending meanwhile leave the refresh to it. Returns the descriptor to
+ * pass to gallery_delivery_done(), or -1 (gallery off, or the mark could not be
+ * made: the delivery then refreshes as if it were the last).
+ */
+int gallery_busy_begin(const struct settings *s);
+
+/*
+ * The call after a delivery's answer was sent (handler_after_answer()), with the
+ * job it stored (not a duplicate) or NULL, and busyfd from gallery_busy_begin()
+ * (or -1), which it closes: queues the job for the gallery, and when no other
+ * delivery is in flight, or the pages are GALLERY_STALE_MS old, and no other
  * process is at it already, makes the queued jobs' thumbnails and cards under
  * <output>/gallery/ and rewrites their pages and the index. Its work does not grow
  * with the jobs of the day or of the store. Never fails: the job is already
  * stored, so a problem is only reported on stderr (the web server's error log).
- * Does nothing when the gallery is off. Borrows s and job_dir
+ * Does nothing but close busyfd when the gallery is off. Borrows s and job_dir
  * ("jobs/YYYY/MM/DD/<name>").
  */
+void gallery_delivery_done(const struct settings *s, const char *job_dir, int busyfd);
+
+/* gallery_delivery_done(s, job_dir, -1): for a job changed outside a delivery (the fetcher). */
 void gallery_job_stored(const struct settings *s, const char *job_dir);
 
 /*

@@ -26,7 +26,8 @@
  *   thumbs/YYYY-MM-DD/<name>/<file>  thumbnails of the job's PNG images
  *   .days                            the days, in the order they came
  *   .queue                           jobs stored but not yet on their page
- *   .lock                            held while the pages are changed
+ *   .lock                            held while the pages are changed; its mtime: the last refresh
+ *   .busy                            held shared by each delivery in flight (gallery.c)
  *
  * A job keeps the page it first landed on, so a delivery touches one card, one
  * page of at most GALLERY_PAGE_JOBS cards, the day's summary and the index: the

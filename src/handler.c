@@ -65,6 +65,7 @@ int handler_init(struct handler *h, struct settings *s)
 	memset(h, 0, sizeof *h);
 	h->settings = s;
 	h->log.fd = -1;
+	h->gallery_busy = -1;
 	if (gethostname(h->host, sizeof h->host) != 0)
 		h->host[0] = '\0';
 	h->host[sizeof h->host - 1] = '\0';
@@ -75,8 +76,18 @@ int handler_init(struct handler *h, struct settings *s)
 	return rc == IH_ERR_NOMEM ? rc : IH_OK;
 }
 
+/* Ends the gallery's in-flight mark of the last request, refreshing with job_dir (or NULL). */
+static void gallery_step(struct handler *h, const char *job_dir)
+{
+	int busy = h->gallery_busy;
+	h->gallery_busy = -1;
+	if (busy >= 0 || (job_dir != NULL && job_dir[0] != '\0'))
+		gallery_delivery_done(h->settings, job_dir, busy);
+}
+
 void handler_fini(struct handler *h)
 {
+	gallery_step(h, NULL);
 	hook_job_clear(&h->after);
 	store_close(h->store);
 	logfile_close(&h->log);
@@ -539,6 +550,9 @@ static enum outcome process(struct handler *h, struct job_state *js, struct payl
 		set_error(js, NULL, IH_ERR_NOMEM);
 		return OUTCOME_STORAGE_ERROR;
 	}
+	/* In flight for the gallery from before the job can be stored (gallery.c). */
+	if (h->settings->s3_bucket == NULL && h->gallery_busy < 0)
+		h->gallery_busy = gallery_busy_begin(h->settings);
 	rc = store_job(h, p, js, jobp);
 	if (rc == IH_ERR_BAD_ID) {
 		/* A digest name whose folder records another id: never merged into it. */
@@ -673,6 +687,8 @@ void handler_handle(struct handler *h, const struct req_meta *m, body_reader_fn 
 	enum outcome oc;
 
 	memset(&js, 0, sizeof js);
+	/* A caller that skipped handler_after_answer(): the mark must not outlive its request. */
+	gallery_step(h, h->stored_dir);
 	h->stored_dir[0] = '\0';
 	h->fetch_dir[0] = '\0';
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -869,10 +885,8 @@ void handler_after_answer(struct handler *h)
 	if (h->fetch_dir[0] != '\0' && h->settings->fetch_after_answer)
 		fetch_after_answer(h->settings, h->fetch_dir);
 	h->fetch_dir[0] = '\0';
-	if (h->stored_dir[0] != '\0') {
-		gallery_job_stored(h->settings, h->stored_dir);
-		h->stored_dir[0] = '\0';
-	}
+	gallery_step(h, h->stored_dir);
+	h->stored_dir[0] = '\0';
 	hook_reap(&h->hooks);
 	if (!h->after.pending)
 		return;

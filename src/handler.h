@@ -58,6 +58,8 @@ struct handler {
 	 * its folder relative to the output root, "" when none.
 	 */
 	char stored_dir[256];
+	/* gallery_busy_begin()'s mark, held from before a store until handler_after_answer(); -1 when none. */
+	int gallery_busy;
 };
 
 /* The answer to send. */

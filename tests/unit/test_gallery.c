@@ -1070,9 +1070,12 @@ static int exists(const struct fx *fx, const char *rel)
 	return lstat(path, &sb) == 0;
 }
 
-/* Stores a job as the handler does (images, then job.json), then calls the gallery. */
-static void store(struct fx *fx, const char *name, time_t when, const char *received,
-		  const char *status, uint32_t w, int n_images)
+/*
+ * Stores a job as the handler does (images, then job.json), then calls the gallery
+ * as a delivery does, with busy from gallery_busy_begin() (-1: as the fetcher does).
+ */
+static void store_busy(struct fx *fx, const char *name, time_t when, const char *received,
+		       const char *status, uint32_t w, int n_images, int busy)
 {
 	struct store_job *job;
 	struct buf rec = { 0 };
@@ -1100,13 +1103,94 @@ static void store(struct fx *fx, const char *name, time_t when, const char *rece
 	store_status_name(status, NULL, stem, sizeof stem);
 	snprintf(record, sizeof record, "delivery-%s.json", stem);
 	assert_int_equal(store_job_commit(job, record, "job.json"), IH_OK);
-	gallery_job_stored(&fx->s, store_job_dir(job));
+	if (busy >= 0)
+		gallery_delivery_done(&fx->s, store_job_dir(job), busy);
+	else
+		gallery_job_stored(&fx->s, store_job_dir(job));
 	store_job_end(job);
 	buf_free(&rec);
 }
 
+static void store(struct fx *fx, const char *name, time_t when, const char *received,
+		  const char *status, uint32_t w, int n_images)
+{
+	store_busy(fx, name, when, received, status, w, n_images, -1);
+}
+
 #define T_NOV27 ((time_t)1795780800)   /* 2026-11-27 12:00:00 UTC */
 #define T_NOV28 ((time_t)1795867200)
+
+/*
+ * While another delivery is in flight (between storing and its gallery step), a
+ * delivery only queues its job; the one in flight, ending, places it and renders.
+ */
+static void test_refresh_left_to_the_delivery_in_flight(void **state)
+{
+	struct fx *fx = *state;
+	int other = gallery_busy_begin(&fx->s);
+	assert_true(other >= 0);
+	store_busy(fx, "job-a", T_NOV27, "2026-11-27T12:00:00.000Z", "COMPLETED", 200, 1,
+		   gallery_busy_begin(&fx->s));
+	assert_false(exists(fx, "gallery/2026-11-27.html"));
+	char *q = slurp(fx, "gallery/.queue");
+	assert_non_null(q);
+	assert_string_equal(q, "jobs/2026/11/27/job-a\n");
+	free(q);
+	/* The fetcher (no mark of its own) defers to the delivery in flight too. */
+	store(fx, "job-b", T_NOV27 + 1, "2026-11-27T12:00:01.000Z", "COMPLETED", 200, 1);
+	assert_false(exists(fx, "gallery/2026-11-27.html"));
+
+	/* The delivery in flight ends (a duplicate: nothing of its own to queue). */
+	gallery_delivery_done(&fx->s, NULL, other);
+	char *day = slurp(fx, "gallery/2026-11-27.html");
+	assert_non_null(day);
+	assert_non_null(strstr(day, "id=\"job-a\""));
+	assert_non_null(strstr(day, "id=\"job-b\""));
+	free(day);
+	q = slurp(fx, "gallery/.queue");
+	assert_non_null(q);
+	assert_string_equal(q, "");
+	free(q);
+	assert_int_equal(leftovers(fx), 0);
+}
+
+/* Under steady load someone is always in flight: pages GALLERY_STALE_MS old are refreshed anyway. */
+static void test_stale_pages_refreshed_while_others_in_flight(void **state)
+{
+	struct fx *fx = *state;
+	char path[512];
+	int other = gallery_busy_begin(&fx->s);
+	assert_true(other >= 0);
+	store_busy(fx, "job-a", T_NOV27, "2026-11-27T12:00:00.000Z", "COMPLETED", 200, 1,
+		   gallery_busy_begin(&fx->s));
+	assert_false(exists(fx, "gallery/2026-11-27.html"));
+	/* The last refresh (the stamp on .lock) was two refresh periods ago. */
+	struct timespec ts[2];
+	assert_int_equal(clock_gettime(CLOCK_REALTIME, &ts[0]), 0);
+	ts[0].tv_sec -= 2 * (GALLERY_STALE_MS / 1000 + 1);
+	ts[1] = ts[0];
+	snprintf(path, sizeof path, "%s/gallery/.lock", fx->root);
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+	store_busy(fx, "job-b", T_NOV27 + 1, "2026-11-27T12:00:01.000Z", "COMPLETED", 200, 1,
+		   gallery_busy_begin(&fx->s));
+	char *day = slurp(fx, "gallery/2026-11-27.html");
+	assert_non_null(day);
+	assert_non_null(strstr(day, "id=\"job-a\""));
+	assert_non_null(strstr(day, "id=\"job-b\""));
+	free(day);
+	/* And stamped: the next one, still not the last, waits again. */
+	store_busy(fx, "job-c", T_NOV27 + 2, "2026-11-27T12:00:02.000Z", "COMPLETED", 200, 1,
+		   gallery_busy_begin(&fx->s));
+	day = slurp(fx, "gallery/2026-11-27.html");
+	assert_non_null(day);
+	assert_null(strstr(day, "id=\"job-c\""));
+	free(day);
+	gallery_delivery_done(&fx->s, NULL, other);
+	day = slurp(fx, "gallery/2026-11-27.html");
+	assert_non_null(day);
+	assert_non_null(strstr(day, "id=\"job-c\""));
+	free(day);
+}
 
 static void test_pages_after_stores(void **state)
 {
@@ -1537,6 +1621,10 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_symlinked_gallery_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pages_of_a_busy_day, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refresh_left_to_the_delivery_in_flight, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_stale_pages_refreshed_while_others_in_flight,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_planted_links_are_not_written_through, setup,
 						teardown),
 	};
