@@ -484,8 +484,14 @@ int gallery_busy_begin(const struct settings *s)
 	if (!s->gallery)
 		return -1;
 	int fd = busy_open(s->output_dir);
-	/* Unable to hold: this delivery refreshes when it is done, as if it were the last. */
-	if (fd >= 0 && lock(fd, LOCK_SH) != 0) {
+	/*
+	 * Never waits: held exclusively (another's try, an instant) or unable to hold,
+	 * this delivery refreshes when it is done, as if it were the last.
+	 */
+	int rc = 0;
+	while (fd >= 0 && (rc = flock(fd, LOCK_SH | LOCK_NB)) != 0 && errno == EINTR)
+		;
+	if (fd >= 0 && rc != 0) {
 		close(fd);
 		fd = -1;
 	}
@@ -506,8 +512,8 @@ static int none_in_flight(int busyfd)
 	return 1;
 }
 
-/* True when the last refresh (lockfd's mtime) is GALLERY_STALE_MS old, or in the future. */
-static int pages_stale(int lockfd)
+/* True when the last refresh (lockfd's mtime) is stale_ms old, or as far in the future. */
+static int pages_stale(int lockfd, long long stale_ms)
 {
 	struct stat sb;
 	struct timespec now;
@@ -515,7 +521,7 @@ static int pages_stale(int lockfd)
 		return 1;
 	long long ms = (long long)(now.tv_sec - sb.st_mtim.tv_sec) * 1000 +
 		       (now.tv_nsec - sb.st_mtim.tv_nsec) / 1000000;
-	return ms >= GALLERY_STALE_MS || ms < -GALLERY_STALE_MS;
+	return ms >= stale_ms || ms <= -stale_ms;
 }
 
 void gallery_delivery_done(const struct settings *s, const char *job_dir, int busyfd)
@@ -539,17 +545,20 @@ void gallery_delivery_done(const struct settings *s, const char *job_dir, int bu
 	/* Queued (or nothing to queue): this delivery is no longer one to wait for. */
 	if (busyfd >= 0)
 		(void)flock(busyfd, LOCK_UN);
-	if (rc != IH_OK || queue_empty(qfd))
+	/* Even when our own job could not be queued: others may have left theirs to us. */
+	if (qfd < 0 || queue_empty(qfd))
 		goto out;
+	long long stale_ms = s->gallery_stale_ms ? s->gallery_stale_ms : GALLERY_STALE_MS;
 	int probe = busyfd >= 0 ? busyfd : busy_open(s->output_dir);
+	int lrc = IH_OK;
 	if ((lockfd = open_lock(&g)) < 0)
-		rc = fail_errno();
-	while (rc == IH_OK && (none_in_flight(probe) || pages_stale(lockfd))) {
+		lrc = fail_errno();
+	while (lrc == IH_OK && (none_in_flight(probe) || pages_stale(lockfd, stale_ms))) {
 		if (flock(lockfd, LOCK_EX | LOCK_NB) != 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno != EWOULDBLOCK)
-				rc = fail_errno();
+				lrc = fail_errno();
 			break;   /* held: its holder places our job */
 		}
 		drain(&g, qfd, stderr);
@@ -561,6 +570,8 @@ void gallery_delivery_done(const struct settings *s, const char *job_dir, int bu
 	}
 	if (probe >= 0 && probe != busyfd)
 		close(probe);
+	if (rc == IH_OK)
+		rc = lrc;
 out:
 	/* The job is stored and answered regardless: this is for the operator. */
 	if (rc != IH_OK && job_dir != NULL && job_dir[0] != '\0')
@@ -711,9 +722,12 @@ int gallery_main(const struct settings *s, int argc, char **argv, FILE *out, FIL
 	}
 	ndays = max_days > 0 && (size_t)max_days < nall ? (size_t)max_days : nall;
 	g.thumbnails = thumbnails;
-	/* Deliveries meanwhile queue their jobs; they are placed before the lock goes. */
+	/* Deliveries meanwhile queue their jobs; they are placed at the end (below). */
+	int locked = 0;
 	if ((lockfd = open_lock(&g)) < 0 || lock(lockfd, LOCK_EX) != 0)
 		rc = fail_errno();
+	else
+		locked = 1;
 	for (size_t i = 0; rc == IH_OK && i < ndays; i++) {
 		char rel[32];
 		snprintf(rel, sizeof rel, "cards/%.4s-%.2s-%.2s", days[i], days[i] + 5, days[i] + 8);
@@ -739,8 +753,17 @@ int gallery_main(const struct settings *s, int argc, char **argv, FILE *out, FIL
 		sweep_tmp(g.galfd);
 		rc = gallery_index_rebuild_days(&g);
 	}
-	if (rc == IH_OK && (qfd = gallery_open_private(g.galfd, ".queue", O_RDWR | O_APPEND | O_CREAT)) >= 0)
-		drain(&g, qfd, err);
+	/*
+	 * Deliveries that found the lock held left their jobs queued to us: placed
+	 * now, also after a failure, and looked for again once the lock is let go.
+	 */
+	if (locked && (qfd = gallery_open_private(g.galfd, ".queue", O_RDWR | O_APPEND | O_CREAT)) >= 0) {
+		do {
+			drain(&g, qfd, err);
+			(void)futimens(lockfd, NULL);
+			(void)flock(lockfd, LOCK_UN);
+		} while (!queue_empty(qfd) && flock(lockfd, LOCK_EX | LOCK_NB) == 0);
+	}
 	if (rc == IH_OK) {
 		char *abs = realpath(s->output_dir, NULL);
 		fprintf(out, "gallery: %u job%s in %lu day%s, %u thumbnail%s made, %u card%s of deleted "

@@ -59,7 +59,8 @@ int gallery_card_html(const struct payload_card *c, const char *job_dir,
  * the delivery as in flight (a shared lock on <output>/gallery/.busy) so that the
  * deliveries ending meanwhile leave the refresh to it. Returns the descriptor to
  * pass to gallery_delivery_done(), or -1 (gallery off, or the mark could not be
- * made: the delivery then refreshes as if it were the last).
+ * made at once: the delivery then refreshes as if it were the last). Never waits;
+ * a few system calls on the answer's path.
  */
 int gallery_busy_begin(const struct settings *s);
 

@@ -87,7 +87,7 @@ static void gallery_step(struct handler *h, const char *job_dir)
 
 void handler_fini(struct handler *h)
 {
-	gallery_step(h, NULL);
+	gallery_step(h, h->stored_dir);
 	hook_job_clear(&h->after);
 	store_close(h->store);
 	logfile_close(&h->log);
@@ -550,7 +550,7 @@ static enum outcome process(struct handler *h, struct job_state *js, struct payl
 		set_error(js, NULL, IH_ERR_NOMEM);
 		return OUTCOME_STORAGE_ERROR;
 	}
-	/* In flight for the gallery from before the job can be stored (gallery.c). */
+	/* In flight for the gallery from before the job can be stored (gallery.c): a lock, no waiting. */
 	if (h->settings->s3_bucket == NULL && h->gallery_busy < 0)
 		h->gallery_busy = gallery_busy_begin(h->settings);
 	rc = store_job(h, p, js, jobp);
@@ -881,12 +881,13 @@ answer:
 
 void handler_after_answer(struct handler *h)
 {
+	/* First, so that a slow link keeps no other delivery's card off its page. */
+	gallery_step(h, h->stored_dir);
+	h->stored_dir[0] = '\0';
 	/* Replicate's links live an hour: with IMAGEHOOK_FETCH_AFTER_ANSWER, fetch them now. */
 	if (h->fetch_dir[0] != '\0' && h->settings->fetch_after_answer)
 		fetch_after_answer(h->settings, h->fetch_dir);
 	h->fetch_dir[0] = '\0';
-	gallery_step(h, h->stored_dir);
-	h->stored_dir[0] = '\0';
 	hook_reap(&h->hooks);
 	if (!h->after.pending)
 		return;

@@ -30,6 +30,7 @@ struct settings {
 	int add_infotext;      /* IMAGEHOOK_ADD_INFOTEXT: add A1111's parameters chunk where missing */
 	int gallery;           /* IMAGEHOOK_GALLERY: refresh gallery pages as jobs are stored */
 	int thumbnails;        /* IMAGEHOOK_THUMBNAILS: make thumbnails while answering */
+	unsigned gallery_stale_ms; /* 0: GALLERY_STALE_MS (gallery.h); no variable sets it, tests do */
 	long signature_tolerance; /* IMAGEHOOK_SIGNATURE_TOLERANCE, seconds either way */
 	/* IMAGEHOOK_FAL_JWKS_FILE: fal.ai's public keys, read once at start */
 	unsigned char fal_keys[SIGNATURE_FAL_MAX_KEYS][32];

@@ -1127,6 +1127,8 @@ static void store(struct fx *fx, const char *name, time_t when, const char *rece
 static void test_refresh_left_to_the_delivery_in_flight(void **state)
 {
 	struct fx *fx = *state;
+	/* A period no test run comes near, so that only the rule under test decides. */
+	fx->s.gallery_stale_ms = 3600 * 1000;
 	int other = gallery_busy_begin(&fx->s);
 	assert_true(other >= 0);
 	store_busy(fx, "job-a", T_NOV27, "2026-11-27T12:00:00.000Z", "COMPLETED", 200, 1,
@@ -1154,11 +1156,41 @@ static void test_refresh_left_to_the_delivery_in_flight(void **state)
 	assert_int_equal(leftovers(fx), 0);
 }
 
-/* Under steady load someone is always in flight: pages GALLERY_STALE_MS old are refreshed anyway. */
+/* `imagehook gallery` places what deliveries left queued while it held the lock. */
+static void test_rebuild_places_what_was_left_queued(void **state)
+{
+	struct fx *fx = *state;
+	fx->s.gallery_stale_ms = 3600 * 1000;
+	int other = gallery_busy_begin(&fx->s);
+	assert_true(other >= 0);
+	store_busy(fx, "job-a", T_NOV27, "2026-11-27T12:00:00.000Z", "COMPLETED", 200, 1,
+		   gallery_busy_begin(&fx->s));
+	assert_false(exists(fx, "gallery/2026-11-27.html"));
+	char *argv[] = { "gallery", "--no-thumbnails", NULL };
+	FILE *out = tmpfile(), *err = tmpfile();
+	assert_non_null(out);
+	assert_non_null(err);
+	assert_int_equal(gallery_main(&fx->s, 2, argv, out, err), 0);
+	fclose(out);
+	fclose(err);
+	char *q = slurp(fx, "gallery/.queue");
+	assert_non_null(q);
+	assert_string_equal(q, "");
+	free(q);
+	char *day = slurp(fx, "gallery/2026-11-27.html");
+	assert_non_null(day);
+	assert_non_null(strstr(day, "id=\"job-a\""));
+	free(day);
+	gallery_delivery_done(&fx->s, NULL, other);
+}
+
+/* Under steady load someone is always in flight: pages a refresh period old are refreshed anyway. */
 static void test_stale_pages_refreshed_while_others_in_flight(void **state)
 {
 	struct fx *fx = *state;
 	char path[512];
+	/* A period no test run comes near, so that only the rule under test decides. */
+	fx->s.gallery_stale_ms = 3600 * 1000;
 	int other = gallery_busy_begin(&fx->s);
 	assert_true(other >= 0);
 	store_busy(fx, "job-a", T_NOV27, "2026-11-27T12:00:00.000Z", "COMPLETED", 200, 1,
@@ -1167,7 +1199,7 @@ static void test_stale_pages_refreshed_while_others_in_flight(void **state)
 	/* The last refresh (the stamp on .lock) was two refresh periods ago. */
 	struct timespec ts[2];
 	assert_int_equal(clock_gettime(CLOCK_REALTIME, &ts[0]), 0);
-	ts[0].tv_sec -= 2 * (GALLERY_STALE_MS / 1000 + 1);
+	ts[0].tv_sec -= 2 * 3600;
 	ts[1] = ts[0];
 	snprintf(path, sizeof path, "%s/gallery/.lock", fx->root);
 	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
@@ -1625,6 +1657,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_stale_pages_refreshed_while_others_in_flight,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rebuild_places_what_was_left_queued, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_planted_links_are_not_written_through, setup,
 						teardown),
 	};
