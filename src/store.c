@@ -14,7 +14,6 @@
  */
 #include "ih_config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -29,20 +28,15 @@
 #include "digest.h"
 #include "ih_error.h"
 #include "store.h"
+#include "store_fs.h"
 #include "store_s3.h"
 
 #define MAX_SMALL_FILE (64 * 1024 * 1024)
 
 _Static_assert(STORE_LOST == STORE_S3_LOST, "store_s3.c answers for store.c");
-#define DAY_SECONDS 86400
-#define STAGE_PREFIX ".stage-"
 #define ID_FILE ".id"               /* a mapped id's exact bytes, in its job folder */
-#define SWEEP_MARK ".swept"         /* in .ids/: when the last sweep ran */
 #define SHARDS_MARK ".shards"       /* in .ids/: all 256 shard folders made, then .ids synced */
 #define N_SHARDS 256
-#define SWEEP_EVERY 3600            /* seconds between sweeps of one store */
-#define SWEEP_DAYS 8                /* date folders swept: today and the 7 before */
-#define SWEEP_BUDGET 200000         /* folder entries one sweep may look at */
 #define MAX_OPEN_STAGED 64          /* files kept open for the commit's sync; more are synced at once */
 
 struct store {
@@ -90,22 +84,6 @@ static int fail_errno(void)
 }
 
 /* Closes fd keeping errno, as cleanup must not hide the error being reported. */
-static void close_keep_errno(int fd)
-{
-	int e = errno;
-	if (fd >= 0)
-		close(fd);
-	errno = e;
-}
-
-static int fsync_retry(int fd)
-{
-	int rc;
-	while ((rc = fsync(fd)) != 0 && errno == EINTR)
-		;
-	return rc;
-}
-
 static int lock_ex(int fd)
 {
 	while (flock(fd, LOCK_EX) != 0)
@@ -114,208 +92,11 @@ static int lock_ex(int fd)
 	return 0;
 }
 
-int store_open_dirs(int base, const char *rel, int create, int durable)
-{
-	char comp[256];
-	int fd = dup(base);
-	if (fd < 0)
-		return -1;
-	const char *p = rel;
-	while (*p != '\0') {
-		size_t n = strcspn(p, "/");
-		if (n == 0 || n >= sizeof comp) {
-			close(fd);
-			errno = EINVAL;
-			return -1;
-		}
-		memcpy(comp, p, n);
-		comp[n] = '\0';
-		if (strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0) {
-			close(fd);
-			errno = EINVAL;
-			return -1;
-		}
-		if (create && mkdirat(fd, comp, 0750) != 0 && errno != EEXIST) {
-			close_keep_errno(fd);
-			return -1;
-		}
-		/*
-		 * The entry is durable only once its parent is synced, and finding it is
-		 * no proof: its creator's fsync may have failed (and answered 503). So
-		 * the parent is synced whoever created it; with nothing pending that
-		 * costs about 50 us.
-		 */
-		if (create && durable && fsync_retry(fd) != 0) {
-			close_keep_errno(fd);
-			return -1;
-		}
-		int next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		close_keep_errno(fd);
-		if (next < 0)
-			return -1;
-		fd = next;
-		p += n;
-		if (*p == '/')
-			p++;
-	}
-	return fd;
-}
-
 /* Creates an absolute or relative path and its parents as folders. */
-static int mkdirs(const char *path)
-{
-	char *p = strdup(path);
-	if (p == NULL)
-		return IH_ERR_NOMEM;
-	int rc = IH_OK;
-	for (char *q = p + 1;; q++) {
-		if (*q != '/' && *q != '\0')
-			continue;
-		char c = *q;
-		*q = '\0';
-		if (mkdir(p, 0750) != 0 && errno != EEXIST) {
-			rc = fail_errno();
-			break;
-		}
-		*q = c;
-		if (c == '\0')
-			break;
-	}
-	free(p);
-	return rc;
-}
-
 /* Writes now (UTC) as YYYY/MM/DD, or as HHMMSS when clock is set. */
-static void utc_date(time_t now, char *out, size_t outsz, int clock)
-{
-	struct tm tm;
-	if (gmtime_r(&now, &tm) == NULL)
-		memset(&tm, 0, sizeof tm);
-	size_t n = clock ? strftime(out, outsz, "%H%M%S", &tm) : strftime(out, outsz, "%Y/%m/%d", &tm);
-	if (n == 0 && outsz > 0)
-		out[0] = '\0';
-}
-
 /* Unlinks every entry of the folder dirfd (files; a folder inside is removed if empty). */
-static int clear_folder(int dirfd)
-{
-	int fd = dup(dirfd);
-	if (fd < 0)
-		return -1;
-	DIR *d = fdopendir(fd);
-	if (d == NULL) {
-		close_keep_errno(fd);
-		return -1;
-	}
-	rewinddir(d);
-	int rc = 0;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		if (unlinkat(dirfd, e->d_name, 0) != 0 &&
-		    (errno != EISDIR || unlinkat(dirfd, e->d_name, AT_REMOVEDIR) != 0) &&
-		    errno != ENOENT)
-			rc = -1;
-	}
-	closedir(d);
-	return rc;
-}
-
-/*
- * Removes a stage folder left by a killed process when nobody holds it and it is
- * older than the cutoff. Returns 1 when removed.
- */
-static int remove_stale_stage(int parent, const char *name, time_t cutoff)
-{
-	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	struct stat sb;
-	int removed = 0;
-	if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &sb) == 0 && sb.st_mtime < cutoff &&
-	    clear_folder(fd) == 0 && unlinkat(parent, name, AT_REMOVEDIR) == 0)
-		removed = 1;
-	close(fd);
-	return removed;
-}
-
 /* Looks through one date folder for leftovers older than cutoff; spends *budget entries. */
-static void sweep_folder(int base, const char *date, time_t cutoff, long *budget)
-{
-	int dfd = store_open_dirs(base, date, 0, 0);
-	if (dfd < 0)
-		return;
-	DIR *d = fdopendir(dfd);
-	if (d == NULL) {
-		close(dfd);
-		return;
-	}
-	struct dirent *e;
-	while (*budget > 0 && (e = readdir(d)) != NULL) {
-		(*budget)--;
-		if (e->d_name[0] != '.')
-			continue;
-		struct stat sb;
-		if (strncmp(e->d_name, ".tmp.", 5) == 0) {
-			if (fstatat(dfd, e->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-			    S_ISREG(sb.st_mode) && sb.st_mtime < cutoff)
-				(void)unlinkat(dfd, e->d_name, 0);
-		} else if (strncmp(e->d_name, STAGE_PREFIX, sizeof STAGE_PREFIX - 1) == 0) {
-			(void)remove_stale_stage(dfd, e->d_name, cutoff);
-		}
-	}
-	closedir(d);
-}
-
-/*
- * Removes what killed processes left: .tmp.* files (rejected bodies) and .stage-*
- * folders (deliveries), older than a day, in the date folders of the last
- * SWEEP_DAYS days, at most once per SWEEP_EVERY per store and looking at no more
- * than SWEEP_BUDGET entries. Never changes an answer: failures are ignored.
- */
-static void sweep(struct store *st, time_t now)
-{
-	struct stat sb;
-	if (fstatat(st->idsfd, SWEEP_MARK, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    sb.st_mtime > now - SWEEP_EVERY && sb.st_mtime <= now)
-		return;
-	int fd = openat(st->idsfd, SWEEP_MARK, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
-	if (fd < 0)
-		return;
-	int touched = futimens(fd, NULL) == 0;
-	close(fd);
-	if (!touched)
-		return;
-	long budget = SWEEP_BUDGET;
-	time_t cutoff = now - DAY_SECONDS;
-	for (int i = 0; i < SWEEP_DAYS && budget > 0; i++) {
-		char date[16];
-		utc_date(now - (time_t)i * DAY_SECONDS, date, sizeof date, 0);
-		sweep_folder(st->jobsfd, date, cutoff, &budget);
-		sweep_folder(st->rejectedfd, date, cutoff, &budget);
-	}
-}
-
 /* fsyncs the folder that holds path (an absolute or relative path). */
-static int sync_parent_of(const char *path)
-{
-	char *p = strdup(path);
-	if (p == NULL)
-		return IH_ERR_NOMEM;
-	size_t n = strlen(p);
-	while (n > 1 && p[n - 1] == '/')
-		p[--n] = '\0';
-	char *slash = strrchr(p, '/');
-	const char *parent = slash == NULL ? "." : slash == p ? "/" : (*slash = '\0', p);
-	int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc = fd >= 0 && fsync_retry(fd) == 0 ? IH_OK : fail_errno();
-	if (fd >= 0)
-		close(fd);
-	free(p);
-	return rc;
-}
-
 /*
  * Makes the index shards .ids/00 .. .ids/ff once per output root, so that no
  * delivery creates one and waits for .ids to be synced. SHARDS_MARK is created
@@ -337,7 +118,7 @@ static void make_shards(struct store *st)
 		if (mkdirat(st->idsfd, name, 0750) != 0 && errno != EEXIST)
 			return;
 	}
-	if (fsync_retry(st->idsfd) != 0)
+	if (store_fsync(st->idsfd) != 0)
 		return;
 	/* This process synced them itself: the mark only spares the next processes. */
 	memset(st->shard_ok, 0xff, sizeof st->shard_ok);
@@ -353,13 +134,13 @@ int store_open(const char *root, struct store **out)
 	if (st == NULL)
 		return IH_ERR_NOMEM;
 	st->rootfd = st->jobsfd = st->rejectedfd = st->idsfd = st->dayfd = -1;
-	int rc = mkdirs(root);
+	int rc = store_mkdirs(root);
 	/*
 	 * The root's entry, then its three folders' entries: synced once per process,
 	 * whoever made them (a process that made the root may have failed to sync it).
 	 */
 	if (rc == IH_OK)
-		rc = sync_parent_of(root);
+		rc = store_sync_parent_of(root);
 	if (rc != IH_OK)
 		goto fail;
 	st->rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -368,7 +149,7 @@ int store_open(const char *root, struct store **out)
 	for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
 		if (mkdirat(st->rootfd, subs[i], 0750) != 0 && errno != EEXIST)
 			goto fail_errno;
-	if (fsync_retry(st->rootfd) != 0 ||
+	if (store_fsync(st->rootfd) != 0 ||
 	    (st->jobsfd = store_open_dirs(st->rootfd, "jobs", 0, 0)) < 0 ||
 	    (st->rejectedfd = store_open_dirs(st->rootfd, "rejected", 0, 0)) < 0 ||
 	    (st->idsfd = store_open_dirs(st->rootfd, ".ids", 0, 0)) < 0)
@@ -377,7 +158,7 @@ int store_open(const char *root, struct store **out)
 	if (faccessat(st->rootfd, "jobs", W_OK | X_OK, AT_EACCESS) != 0)
 		goto fail_errno;
 	make_shards(st);
-	sweep(st, time(NULL));
+	store_sweep(st->idsfd, st->jobsfd, st->rejectedfd, time(NULL));
 	*out = st;
 	return IH_OK;
 fail_errno:
@@ -397,73 +178,6 @@ void store_close(struct store *st)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	free(st);
-}
-
-static int safe_char(int c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '-' || c == '_' || c == '.';
-}
-
-/*
- * Writes up to max safe characters of shown (others as '_', never a leading '.'),
- * '~', and the SHA-256 of s: shown is s, or s redacted when it holds a secret, so
- * that the readable part never holds any of it and the hash keeps the name injective.
- */
-static void digest_name(const char *s, const char *shown, size_t max, int dots, char *out,
-			size_t outsz)
-{
-	char hex[DIGEST_HEX_LEN];
-	size_t n = strlen(shown), o = 0;
-	for (size_t i = 0; i < n && o < max && o + 1 < outsz; i++) {
-		int c = (unsigned char)shown[i];
-		out[o++] = safe_char(c) && (dots || c != '.') ? (char)c : '_';
-	}
-	if (o > 0 && out[0] == '.')
-		out[0] = '_';
-	digest_sha256_hex(s, strlen(s), hex);
-	if (outsz > o)
-		snprintf(out + o, outsz - o, "~%s", hex);
-}
-
-int store_safe_name(const char *id, char *out, size_t outsz)
-{
-	size_t n = strlen(id);
-	int keep = n >= 1 && n <= 128 && id[0] != '.';
-	for (size_t i = 0; keep && i < n; i++)
-		keep = safe_char((unsigned char)id[i]);
-	if (keep) {
-		snprintf(out, outsz, "%s", id);
-		return 0;
-	}
-	digest_name(id, id, 64, 1, out, outsz);
-	return 1;
-}
-
-int store_status_name(const char *status, const char *shown, char *out, size_t outsz)
-{
-	size_t n = strlen(status);
-	if (shown != NULL && strcmp(shown, status) != 0) {
-		digest_name(status, shown, 16, 0, out, outsz);
-		return 1;
-	}
-	int plain = n >= 1 && n <= 32;
-	for (size_t i = 0; plain && i < n; i++) {
-		char c = status[i];
-		plain = (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-	}
-	if (plain) {
-		/* Lowercasing is injective here: these statuses hold no lowercase letter. */
-		size_t i = 0;
-		for (; i < n && i + 1 < outsz; i++)
-			out[i] = (status[i] >= 'A' && status[i] <= 'Z') ? (char)(status[i] - 'A' + 'a')
-									  : status[i];
-		if (outsz > 0)
-			out[i] = '\0';
-		return 0;
-	}
-	digest_name(status, status, 16, 0, out, outsz);
-	return 1;
 }
 
 /* True when text is a YYYY/MM/DD date, the only thing an index entry may say. */
@@ -523,14 +237,14 @@ static int job_date(struct store *st, const char *name, time_t now, char date[16
 		if (n >= 0) {
 			date[n] = '\0';
 			rc = !valid_date(date, (size_t)n) ? IH_ERR_IO :
-			     fsync_retry(sfd) == 0 ? IH_OK : fail_errno();
+			     store_fsync(sfd) == 0 ? IH_OK : fail_errno();
 			goto out;
 		}
 		if (errno != ENOENT) {
 			rc = fail_errno();
 			goto out;
 		}
-		utc_date(now, date, 16, 0);
+		store_utc_date(now, date, 16, 0);
 		if (symlinkat(date, sfd, name) == 0) {
 			*shardfd = sfd;
 			return IH_OK;
@@ -543,7 +257,7 @@ static int job_date(struct store *st, const char *name, time_t now, char date[16
 	}
 	rc = IH_ERR_IO;
 out:
-	close_keep_errno(sfd);
+	store_close_keep_errno(sfd);
 	return rc;
 }
 
@@ -609,7 +323,7 @@ static int take_stage(struct store_job *job)
 	}
 	struct stat held, named;
 	if (lock_ex(fd) != 0 || fstat(fd, &held) != 0) {
-		close_keep_errno(fd);
+		store_close_keep_errno(fd);
 		return -1;
 	}
 	if (fstatat(job->dayfd, job->stage, &named, AT_SYMLINK_NOFOLLOW) != 0 ||
@@ -618,8 +332,8 @@ static int take_stage(struct store_job *job)
 		errno = EAGAIN;
 		return -1;
 	}
-	if (clear_folder(fd) != 0) {
-		close_keep_errno(fd);
+	if (store_clear_folder(fd) != 0) {
+		store_close_keep_errno(fd);
 		return -1;
 	}
 	return fd;
@@ -630,7 +344,7 @@ static void drop_stage(struct store_job *job)
 {
 	if (job->stagefd < 0)
 		return;
-	if (clear_folder(job->stagefd) == 0)
+	if (store_clear_folder(job->stagefd) == 0)
 		(void)unlinkat(job->dayfd, job->stage, AT_REMOVEDIR);
 	close(job->stagefd);
 	job->stagefd = -1;
@@ -653,7 +367,7 @@ static int find_or_stage(struct store_job *job)
 		if (fd >= 0) {
 			/* Serialises deliveries of one job across processes; released by close(). */
 			if (lock_ex(fd) != 0) {
-				close_keep_errno(fd);
+				store_close_keep_errno(fd);
 				return fail_errno();
 			}
 			job->dirfd = fd;
@@ -826,9 +540,9 @@ int store_job_begin(struct store *st, const char *id, const char *shown, time_t 
 		 * its entry and its files' entries are synced again: the delivery that
 		 * made them may have answered 503 because exactly these syncs failed.
 		 */
-		if (fsync_retry(job->dayfd) != 0 || fsync_retry(job->dirfd) != 0 ||
+		if (store_fsync(job->dayfd) != 0 || store_fsync(job->dirfd) != 0 ||
 		    /* An index entry made again here (it was lost) points at it from now on. */
-		    (job->shardfd >= 0 && fsync_retry(job->shardfd) != 0)) {
+		    (job->shardfd >= 0 && store_fsync(job->shardfd) != 0)) {
 			rc = fail_errno();
 			goto fail;
 		}
@@ -883,25 +597,6 @@ int store_job_exists(struct store_job *job, const char *name)
 	return errno == ENOENT ? 0 : fail_errno();
 }
 
-int store_write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0) {
-			errno = ENOSPC;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* temp file -> write -> fsync -> rename; the caller fsyncs dirfd afterwards. */
 static int write_durable(struct store *st, int dirfd, const char *name, const void *data,
 			 size_t len)
@@ -911,7 +606,7 @@ static int write_durable(struct store *st, int dirfd, const char *name, const vo
 	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return fail_errno();
-	if (store_write_all(fd, data, len) != 0 || fsync_retry(fd) != 0) {
+	if (store_write_all(fd, data, len) != 0 || store_fsync(fd) != 0) {
 		int rc = fail_errno();
 		close(fd);
 		unlinkat(dirfd, tmp, 0);
@@ -1037,10 +732,10 @@ static int stage_durable(struct store_job *job, const char *record, const char *
 {
 	if (linkat(job->stagefd, same_as, job->stagefd, record, 0) != 0)
 		return fail_errno();
-	if (fsync_retry(job->stagefd) != 0)
+	if (store_fsync(job->stagefd) != 0)
 		return fail_errno();
 	/* The index entry must be durable before the folder it points to can be. */
-	if (job->shardfd >= 0 && fsync_retry(job->shardfd) != 0)
+	if (job->shardfd >= 0 && store_fsync(job->shardfd) != 0)
 		return fail_errno();
 	return IH_OK;
 }
@@ -1053,7 +748,7 @@ static int commit_new(struct store_job *job)
 	/* The descriptor (and its lock) is now the job folder's. */
 	job->dirfd = job->stagefd;
 	job->stagefd = -1;
-	return fsync_retry(job->dayfd) == 0 ? IH_OK : fail_errno();
+	return store_fsync(job->dayfd) == 0 ? IH_OK : fail_errno();
 }
 
 /* A later delivery: files moved into place and synced, then the record, synced. */
@@ -1062,7 +757,7 @@ static int commit_existing(struct store_job *job, const char *record, const char
 	for (size_t i = 0; i < job->n_files; i++)
 		if (renameat(job->stagefd, job->files[i].name, job->dirfd, job->files[i].name) != 0)
 			return fail_errno();
-	if (fsync_retry(job->dirfd) != 0)
+	if (store_fsync(job->dirfd) != 0)
 		return fail_errno();
 	if (record == NULL) {
 		drop_stage(job);
@@ -1082,7 +777,7 @@ static int commit_existing(struct store_job *job, const char *record, const char
 			return rc;
 		}
 	}
-	if (fsync_retry(job->dirfd) != 0)
+	if (store_fsync(job->dirfd) != 0)
 		return fail_errno();
 	drop_stage(job);
 	return IH_OK;
@@ -1148,14 +843,14 @@ int store_keep_rejected(struct store *st, time_t now, const char *ext, const voi
 	if (st->s3 != NULL)
 		return store_s3_keep_rejected(st->s3, now, ext, data, len, rel, relsz);
 	char date[16], hms[16], name[96];
-	utc_date(now, date, sizeof date, 0);
-	utc_date(now, hms, sizeof hms, 1);
+	store_utc_date(now, date, sizeof date, 0);
+	store_utc_date(now, hms, sizeof hms, 1);
 	int fd = store_open_dirs(st->rejectedfd, date, 1, 1);
 	if (fd < 0)
 		return fail_errno();
 	snprintf(name, sizeof name, "%s-%ld-%lu.%s", hms, (long)getpid(), st->counter, ext);
 	int rc = write_durable(st, fd, name, data, len);
-	if (rc == IH_OK && fsync_retry(fd) != 0)
+	if (rc == IH_OK && store_fsync(fd) != 0)
 		rc = fail_errno();
 	close(fd);
 	if (rc == IH_OK)
