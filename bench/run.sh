@@ -24,6 +24,7 @@
 #   IHBENCH_PEER_DIR      where peer_flask.py is (default: ../shared/bench beside the tree)
 #   IHBENCH_KEEP=1        keep the temporary folder (configs, logs, payloads)
 #   IHBENCH_UPLOAD_DIR    lighttpd's server.upload-dirs (default: a folder of the run's own)
+#   TMPDIR                where the run's folder (outputs, payloads, spool) goes (default /tmp)
 # Needs: lighttpd, python3 + python3-pil; for the peer python3-flask and gunicorn.
 set -euo pipefail
 
@@ -77,7 +78,7 @@ for tool in lighttpd $py; do
 	command -v "$tool" >/dev/null || { echo "run.sh: $tool not found (Debian: apt-get install lighttpd python3-pil)" >&2; exit 1; }
 done
 
-T=$(mktemp -d /tmp/ihbench.XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}/ihbench.XXXXXX")
 pids=()
 cleanup() {
 	local p
@@ -437,6 +438,19 @@ fi
 
 # --- report ------------------------------------------------------------------
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+# fs_of dir: the file system type, and for ext4 whether it has a journal: without one,
+# ext4 looks up every inode freed in the last minute on each file it creates.
+fs_of() {
+	local type dev
+	type=$(df -T "$1" | awk 'NR == 2 {print $2}')
+	if [ "$type" = ext4 ]; then
+		dev=$(df "$1" | awk 'NR == 2 {print $1}')
+		if compgen -G "/proc/fs/jbd2/${dev##*/}-*" >/dev/null; then type="ext4 with a journal"
+		else type="ext4 without a journal"; fi
+	fi
+	echo "$type on $(df "$1" | awk 'NR == 2 {print $1}')"
+}
+
 rev=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo none)
 if [ -n "$(git -C "$top" status --porcelain --untracked-files=no -- src 2>/dev/null)" ]; then
 	rev="$rev, src/ modified"
@@ -454,7 +468,7 @@ $py "$top/bench/report.py" "$cells" "$out" \
 	"load=ihbench, 4 connections, 1 warm-up request each, per cell at most $secs s and $counts requests; $reps round(s), the receivers interleaved" \
 	"backend processes=$procs for each lighttpd receiver (max-procs), and $procs gunicorn workers for the peer" \
 	"load average (1, 5, 15 min)=$load_before before, $(cut -d' ' -f1-3 /proc/loadavg) after" \
-	"filesystem of the output=$(df -T "$T" | awk 'NR == 2 {print $2}') ($T)"
+	"filesystem of the output=$(fs_of "$T") ($T)"
 if [ $s3 = 1 ]; then
 	say "the S3 store (bench/s3.sh)"
 	{
