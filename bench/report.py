@@ -8,7 +8,7 @@ CELLS.jsonl holds one object per measured cell, as run.sh writes them:
    "rss_kb": N, "files": N, "bench": <ihbench's JSON line>}
 and at most one day-fill cell:
   {"server": "dayfill", "fill": N, "window": N, "jobs": N, "pages": N, "seconds": N,
-   "one_day": BOOL, "rss_kb": N, "first": <ihbench>, "mid": <ihbench>, "last": <ihbench>,
+   "one_day": BOOL, "rss_kb": N, "cpu_first_ms": X, "cpu_last_ms": X, "first": <ihbench>, "mid": <ihbench>, "last": <ihbench>,
    "fresh": <ihbench: as many into an empty output folder right after, or {}>}
 Each receiver's req/s is the median over the rounds; each ratio is the median of the
 ratios of one round (the receivers of one round ran minutes apart, interleaved).
@@ -127,11 +127,14 @@ def fill_lines(f):
     head = ["deliveries", "first %d req/s" % f["window"], "middle req/s",
             "last %d req/s" % f["window"], "last / first", "target",
             "empty store right after, req/s", "last / empty", "jobs in the day",
-            "older day pages", "errors", "seconds"]
+            "older day pages", "imagehook CPU ms per delivery, first / last", "errors",
+            "seconds"]
+    cf, cl = f.get("cpu_first_ms", -1), f.get("cpu_last_ms", -1)
+    cpu = "%.2f / %.2f (%.2f)" % (cf, cl, cl / cf) if cf > 0 and cl > 0 else "—"
     row = [str(f["fill"]), "%.1f" % first, "%.1f" % f["mid"]["req_per_s"], "%.1f" % last,
            "%.2f" % r, "≥ 0.90 " + ("met" if r >= 0.9 else "**missed**"),
            fmt(fresh, ".1f"), fmt(fresh and last / fresh, ".2f"), str(f["jobs"]),
-           str(f["pages"]),
+           str(f["pages"]), cpu,
            str(f["first"]["errors"] + f["mid"]["errors"] + f["last"]["errors"]),
            str(f["seconds"])]
     notes = []
@@ -187,7 +190,9 @@ def main(argv):
         print(text_table(head, [row]))
         md += ["## A day filling up", "",
                "Small deliveries into one day through the same lighttpd and imagehook "
-               "(gallery on); the first and last twentieth timed apart.", "",
+               "(gallery on); the first and last twentieth timed apart. The CPU time is "
+               "that of the imagehook processes (user and system, from /proc), per "
+               "delivery: the work itself, which other load on the machine moves less than req/s.", "",
                md_table(head, [row]), ""] + notes + ([""] if notes else [])
     if errs:
         md += ["## Errors", ""] + ["- %s/%s round %d: %s" % e for e in errs] + [""]

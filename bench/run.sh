@@ -288,6 +288,16 @@ lighttpd_start() {
 	url="http://127.0.0.1:$port$path?token=$token"
 }
 
+# backend_cpu pid: the CPU time (user + system, clock ticks) of pid's child processes so far
+backend_cpu() {
+	local c t=0 kids
+	kids=$(cat /proc/"$1"/task/*/children 2>/dev/null) || true
+	for c in $kids; do
+		t=$((t + $(awk '{print $14 + $15}' "/proc/$c/stat" 2>/dev/null || echo 0)))
+	done
+	echo "$t"
+}
+
 # lighttpd_stop name: stops it; sets rss (peak kB of a backend) and stray.
 lighttpd_stop() {
 	local k kids
@@ -409,9 +419,19 @@ if [ $day_fill = 1 ] && [ -n "$ihbin" ]; then
 		day0=$(date -u +%F)
 		t0=$(date +%s)
 		ok=1
+		c0=$(backend_cpu "$lp")
 		run_ihbench dayfill small "$url" -n "$win" -d 0 -w 1 && cp "$T/bench.json" "$T/fill-first.json" || ok=0
+		c1=$(backend_cpu "$lp")
 		[ $ok = 1 ] && { run_ihbench dayfill small "$url" -n "$mid" -d 0 -w 0 && cp "$T/bench.json" "$T/fill-mid.json" || ok=0; }
+		c2=$(backend_cpu "$lp")
 		[ $ok = 1 ] && { run_ihbench dayfill small "$url" -n "$win" -d 0 -w 0 && cp "$T/bench.json" "$T/fill-last.json" || ok=0; }
+		c3=$(backend_cpu "$lp")
+		# CPU ms of imagehook per delivery in each window (warm-ups included); the
+		# machine's drift moves it far less than req/s. -1: a process was replaced.
+		cpu_first=$(awk -v a="$c0" -v b="$c1" -v n=$((win + 4)) -v hz="$(getconf CLK_TCK)" \
+			'BEGIN { printf "%.3f", b < a ? -1 : (b - a) * 1000 / hz / n }')
+		cpu_last=$(awk -v a="$c2" -v b="$c3" -v n="$win" -v hz="$(getconf CLK_TCK)" \
+			'BEGIN { printf "%.3f", b < a ? -1 : (b - a) * 1000 / hz / n }')
 		t1=$(date +%s)
 		day1=$(date -u +%F)
 		jobs=$(find "$T/var/lib/imagehook/jobs" -mindepth 4 -maxdepth 4 -type d | wc -l)
@@ -425,9 +445,9 @@ if [ $day_fill = 1 ] && [ -n "$ihbin" ]; then
 			lighttpd_stop fresh
 		fi
 		if [ $ok = 1 ]; then
-			printf '{"server":"dayfill","payload":"small","fill":%s,"window":%s,"jobs":%s,"pages":%s,"seconds":%s,"one_day":%s,"rss_kb":%s,"first":%s,"mid":%s,"last":%s,"fresh":%s}\n' \
+			printf '{"server":"dayfill","payload":"small","fill":%s,"window":%s,"jobs":%s,"pages":%s,"seconds":%s,"one_day":%s,"rss_kb":%s,"cpu_first_ms":%s,"cpu_last_ms":%s,"first":%s,"mid":%s,"last":%s,"fresh":%s}\n' \
 				"$fill" "$win" "$jobs" "$pages" "$((t1 - t0))" \
-				"$([ "$day0" = "$day1" ] && echo true || echo false)" "$rss" \
+				"$([ "$day0" = "$day1" ] && echo true || echo false)" "$rss" "$cpu_first" "$cpu_last" \
 				"$(cat "$T/fill-first.json")" "$(cat "$T/fill-mid.json")" "$(cat "$T/fill-last.json")" \
 				"$(cat "$T/fill-fresh.json")" >>"$cells"
 		else
