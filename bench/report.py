@@ -138,6 +138,9 @@ def fill_lines(f):
            str(f["first"]["errors"] + f["mid"]["errors"] + f["last"]["errors"]),
            str(f["seconds"])]
     notes = []
+    if cpu == "—" and "cpu_first_ms" in f:
+        notes.append("- No CPU time: an imagehook process was replaced during a timed "
+                     "window (its time so far went with it).")
     if not f.get("one_day", True):
         notes.append("- The run crossed midnight UTC: the deliveries went into two days.")
     return head, row, notes

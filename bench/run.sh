@@ -70,6 +70,7 @@ if [ -n "$only" ]; then
 	done
 	counts=${sel# }
 fi
+conns=4   # ihbench connections for every cell, each with its warm-up request
 if [ $table = 0 ]; then
 	[ $day_fill = 1 ] || { echo "run.sh: --no-table without --day-fill measures nothing" >&2; exit 2; }
 fi
@@ -231,7 +232,7 @@ run_ihbench() {
 	count=$(tr ' ' '\n' <<<"$counts" | sed -n "s/^$payload=//p")
 	count=${count:-$(tr ' ' '\n' <<<"small=1500" | sed -n "s/^$payload=//p")}
 	if [ $# -eq 0 ]; then set -- -n "$count" -d "$secs" -w 1; fi
-	"$benchbin" -l "$server/$payload" -c 4 "$@" -b "$payloads/$payload.json" "$url" \
+	"$benchbin" -l "$server/$payload" -c "$conns" "$@" -b "$payloads/$payload.json" "$url" \
 		>"$T/bench.json" || rc=$?
 	if [ $rc -gt 1 ]; then say "ihbench failed ($rc) on $server/$payload"; return 1; fi
 }
@@ -288,14 +289,25 @@ lighttpd_start() {
 	url="http://127.0.0.1:$port$path?token=$token"
 }
 
-# backend_cpu pid: the CPU time (user + system, clock ticks) of pid's child processes so far
+# backend_cpu pid: "PIDS NS": pid's child processes and the CPU time they have had so
+# far, in nanoseconds (the first field of each thread's schedstat)
 backend_cpu() {
-	local c t=0 kids
+	local c t=0 v kids ids=
 	kids=$(cat /proc/"$1"/task/*/children 2>/dev/null) || true
 	for c in $kids; do
-		t=$((t + $(awk '{print $14 + $15}' "/proc/$c/stat" 2>/dev/null || echo 0)))
+		v=$(cat /proc/"$c"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { print s + 0 }') || v=0
+		t=$((t + v)) ids="$ids${ids:+,}$c"
 	done
-	echo "$t"
+	echo "${ids:-none} $t"
+}
+
+# cpu_per pid-and-ns-before pid-and-ns-after deliveries: ms per delivery, or -1 when a
+# process was replaced between the two (its time would be missing)
+cpu_per() {
+	awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN {
+		split(a, x, " "); split(b, y, " ")
+		if (x[1] != y[1] || x[1] == "none" || n <= 0) { print -1; exit }
+		printf "%.3f\n", (y[2] - x[2]) / 1e6 / n }' || echo -1
 }
 
 # lighttpd_stop name: stops it; sets rss (peak kB of a backend) and stray.
@@ -426,12 +438,10 @@ if [ $day_fill = 1 ] && [ -n "$ihbin" ]; then
 		c2=$(backend_cpu "$lp")
 		[ $ok = 1 ] && { run_ihbench dayfill small "$url" -n "$win" -d 0 -w 0 && cp "$T/bench.json" "$T/fill-last.json" || ok=0; }
 		c3=$(backend_cpu "$lp")
-		# CPU ms of imagehook per delivery in each window (warm-ups included); the
-		# machine's drift moves it far less than req/s. -1: a process was replaced.
-		cpu_first=$(awk -v a="$c0" -v b="$c1" -v n=$((win + 4)) -v hz="$(getconf CLK_TCK)" \
-			'BEGIN { printf "%.3f", b < a ? -1 : (b - a) * 1000 / hz / n }')
-		cpu_last=$(awk -v a="$c2" -v b="$c3" -v n="$win" -v hz="$(getconf CLK_TCK)" \
-			'BEGIN { printf "%.3f", b < a ? -1 : (b - a) * 1000 / hz / n }')
+		# CPU ms of imagehook per delivery in each window (the first one's warm-ups,
+		# one per connection, included); the machine's drift moves it far less than req/s.
+		cpu_first=$(cpu_per "$c0" "$c1" $((win + conns)))
+		cpu_last=$(cpu_per "$c2" "$c3" "$win")
 		t1=$(date +%s)
 		day1=$(date -u +%F)
 		jobs=$(find "$T/var/lib/imagehook/jobs" -mindepth 4 -maxdepth 4 -type d | wc -l)
@@ -464,8 +474,10 @@ fs_of() {
 	local type dev
 	type=$(df -T "$1" | awk 'NR == 2 {print $2}')
 	if [ "$type" = ext4 ]; then
-		dev=$(df "$1" | awk 'NR == 2 {print $1}')
-		if compgen -G "/proc/fs/jbd2/${dev##*/}-*" >/dev/null; then type="ext4 with a journal"
+		# The kernel's name of the device (dm-0, not /dev/mapper/...), as jbd2 lists it.
+		dev=$(findmnt -no MAJ:MIN -T "$1" | tr -d ' ')
+		dev=$(basename "$(readlink -f "/sys/dev/block/$dev")")
+		if compgen -G "/proc/fs/jbd2/$dev-*" >/dev/null; then type="ext4 with a journal"
 		else type="ext4 without a journal"; fi
 	fi
 	echo "$type on $(df "$1" | awk 'NR == 2 {print $1}')"
@@ -485,7 +497,7 @@ $py "$top/bench/report.py" "$cells" "$out" \
 	"compiler=$(${CC:-cc} --version | head -n 1)" \
 	"imagehook=$([ -n "$ihbin" ] && echo "$ihbin (built from commit $rev)" || echo 'not built')" \
 	"lighttpd config=$conf_name, URL path $path, token in the query" \
-	"load=ihbench, 4 connections, 1 warm-up request each, per cell at most $secs s and $counts requests; $reps round(s), the receivers interleaved" \
+	"load=ihbench, $conns connections, 1 warm-up request each, per cell at most $secs s and $counts requests; $reps round(s), the receivers interleaved" \
 	"backend processes=$procs for each lighttpd receiver (max-procs), and $procs gunicorn workers for the peer" \
 	"load average (1, 5, 15 min)=$load_before before, $(cut -d' ' -f1-3 /proc/loadavg) after" \
 	"filesystem of the output=$(fs_of "$T") ($T)"

@@ -83,7 +83,7 @@ static int fail_errno(void)
 	return ih_err_from_errno(errno);
 }
 
-/* Closes fd keeping errno, as cleanup must not hide the error being reported. */
+/* flock(LOCK_EX), retried on EINTR. */
 static int lock_ex(int fd)
 {
 	while (flock(fd, LOCK_EX) != 0)
@@ -92,11 +92,6 @@ static int lock_ex(int fd)
 	return 0;
 }
 
-/* Creates an absolute or relative path and its parents as folders. */
-/* Writes now (UTC) as YYYY/MM/DD, or as HHMMSS when clock is set. */
-/* Unlinks every entry of the folder dirfd (files; a folder inside is removed if empty). */
-/* Looks through one date folder for leftovers older than cutoff; spends *budget entries. */
-/* fsyncs the folder that holds path (an absolute or relative path). */
 /*
  * Makes the index shards .ids/00 .. .ids/ff once per output root, so that no
  * delivery creates one and waits for .ids to be synced. SHARDS_MARK is created

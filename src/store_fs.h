@@ -7,7 +7,7 @@
 #define DAY_SECONDS 86400
 #define STAGE_PREFIX ".stage-"      /* a delivery's stage folder, beside its job folder */
 
-/* ---- store_fs.c: file system helpers ---- */
+/* ---- store_fs.c (which also holds store.h's store_open_dirs and store_write_all) ---- */
 
 /* fsync, retried on EINTR. */
 int store_fsync(int fd);

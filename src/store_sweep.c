@@ -34,6 +34,7 @@ static int remove_stale_stage(int parent, const char *name, time_t cutoff)
 	return removed;
 }
 
+/* Looks through one date folder for leftovers older than cutoff; spends *budget entries. */
 static void sweep_folder(int base, const char *date, time_t cutoff, long *budget)
 {
 	int dfd = store_open_dirs(base, date, 0, 0);
