@@ -295,7 +295,7 @@ backend_cpu() {
 	local c t=0 v kids ids=
 	kids=$(cat /proc/"$1"/task/*/children 2>/dev/null) || true
 	for c in $kids; do
-		v=$(cat /proc/"$c"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { print s + 0 }') || v=0
+		v=$(cat /proc/"$c"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f\n", s }') || v=0
 		t=$((t + v)) ids="$ids${ids:+,}$c"
 	done
 	echo "${ids:-none} $t"
