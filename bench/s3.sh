@@ -9,6 +9,7 @@
 #   IHBENCH_BUILDDIR  the configured build tree with imagehook and bench/ihbench
 #                     (default: build/ beside this script's tree)
 #   IHBENCH_KEEP=1    keep the temporary folder (configs, logs, the cluster's logs)
+#   TMPDIR            where that folder goes (default /tmp), as for bench/run.sh
 # Needs: lighttpd, python3, and Debian's ceph-mon ceph-osd radosgw ceph-common.
 #
 # Everything runs on this one machine, so two receivers share its cores with radosgw
@@ -32,7 +33,7 @@ for f in "$build/imagehook" "$build/bench/ihbench"; do
 done
 command -v lighttpd >/dev/null || { echo "s3.sh: lighttpd not found" >&2; exit 1; }
 
-T=$(mktemp -d /tmp/ihbench-s3.XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}/ihbench-s3.XXXXXX")
 pids=()
 cleanup() {
 	local p

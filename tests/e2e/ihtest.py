@@ -1,5 +1,6 @@
 """Helpers for the end-to-end tests: run imagehook as CGI, read what it stored."""
 import base64
+import glob
 import json
 import os
 import shlex
@@ -76,6 +77,16 @@ class Site:
     def read(self, rel):
         with open(os.path.join(self.out, rel), "rb") as f:
             return f.read()
+
+    def job_dir(self, jid):
+        """The day folder a job was stored in, relative ("jobs/Y/m/d/<id>"), found on disk:
+        a test that computed today's date itself would fail across midnight UTC."""
+        jobs = os.path.join(self.out, "jobs")
+        found = [os.path.relpath(os.path.join(day, jid), self.out)
+                 for day in sorted(glob.glob(os.path.join(jobs, "[0-9]" * 4, "[0-9]" * 2, "[0-9]" * 2)))
+                 if os.path.lexists(os.path.join(day, jid))]
+        assert len(found) == 1, "job %r in %d day folders: %r" % (jid, len(found), found)
+        return found[0]
 
 
 class Reply:
