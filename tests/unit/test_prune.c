@@ -220,11 +220,11 @@ static void index_entry(const char *name, char *out, size_t outsz)
 	out[got > 0 ? got : 0] = '\0';
 }
 
-/* A retried delivery stored whole in a new job of today, found through the index. */
-static void assert_stored_new(const char *id, const char *dir, const char *data)
+/* A retried delivery stored whole in a new job of the day of now, found through the index. */
+static void assert_stored_new(const char *id, time_t now, const char *dir, const char *data)
 {
 	char today[16], want[64], rel[600], entry[32];
-	date_of(time(NULL), today, sizeof today);
+	date_of(now, today, sizeof today);
 	snprintf(want, sizeof want, "jobs/%s/%s", today, id);
 	assert_string_equal(dir, want);
 	snprintf(rel, sizeof rel, "%s/0.png", dir);
@@ -257,7 +257,7 @@ static void test_delivery_after_prune_starts_over(void **state)
 	assert_int_equal(store_job_write(job, "job.json", "{}", 2), IH_OK);
 	assert_int_equal(store_job_commit(job, "delivery-completed.json", "job.json"), IH_OK);
 	store_job_end(job);
-	assert_stored_new("race-1", dir, "new");
+	assert_stored_new("race-1", now, dir, "new");
 	char path[512];
 	path_of(old, path, sizeof path);
 	assert_int_equal(access(path, F_OK), -1);
@@ -299,7 +299,7 @@ static void test_delivery_never_into_a_pruned_folder(void **state)
 	assert_true(trap.fired);
 	/* The next prune finishes the killed one's work: the delivery must survive it. */
 	assert_int_equal(run_prune(), 0);
-	assert_stored_new("race-2", dir, "new");
+	assert_stored_new("race-2", now, dir, "new");
 }
 
 static void deliver_now(void)
