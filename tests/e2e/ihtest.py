@@ -1,6 +1,5 @@
 """Helpers for the end-to-end tests: run imagehook as CGI, read what it stored."""
 import base64
-import glob
 import json
 import os
 import shlex
@@ -78,15 +77,18 @@ class Site:
         with open(os.path.join(self.out, rel), "rb") as f:
             return f.read()
 
-    def job_dir(self, jid):
-        """The day folder a job was stored in, relative ("jobs/Y/m/d/<id>"), found on disk:
-        a test that computed today's date itself would fail across midnight UTC."""
-        jobs = os.path.join(self.out, "jobs")
-        found = [os.path.relpath(os.path.join(day, jid), self.out)
-                 for day in sorted(glob.glob(os.path.join(jobs, "[0-9]" * 4, "[0-9]" * 2, "[0-9]" * 2)))
-                 if os.path.lexists(os.path.join(day, jid))]
-        assert len(found) == 1, "job %r in %d day folders: %r" % (jid, len(found), found)
-        return found[0]
+    def job_folders(self, jid):
+        """Every visible folder named jid under jobs/YYYY/MM/DD/ (absolute paths)."""
+        found = []
+        top = os.path.join(self.out, "jobs")
+        for root, dirs, _ in os.walk(top):
+            depth = os.path.relpath(root, top).count("/") + 1 if root != top else 0
+            if depth == 3:
+                found += [os.path.join(root, d) for d in dirs if d == jid]
+                dirs[:] = []
+            else:
+                dirs[:] = [d for d in dirs if not d.startswith(".")]
+        return found
 
 
 class Reply:
